@@ -1,0 +1,70 @@
+'use strict';
+// Build: compile TypeScript to CommonJS in dist/, put each node's editor .html, locales and icons next to
+// its compiled .js (where Node-RED looks for them), and make examples/ from flows/ (Import > Examples).
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist');
+const examples = path.join(root, 'examples');
+
+/** @param {string} dir @param {string[]} out @returns {string[]} */
+function walk(dir, out = []) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) walk(full, out);
+    else out.push(full);
+  }
+  return out;
+}
+
+/** @param {string} from @param {string} to */
+function copy(from, to) {
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  fs.copyFileSync(from, to);
+}
+
+fs.rmSync(dist, { recursive: true, force: true });
+fs.rmSync(examples, { recursive: true, force: true });
+
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+  cwd: root,
+});
+
+// Editor files, message catalogs and help: every non-TypeScript file under nodes/ keeps its relative path.
+const nodesSrc = path.join(root, 'nodes');
+const sharedIcons = path.join(nodesSrc, 'icons');
+for (const file of walk(nodesSrc)) {
+  if (file.endsWith('.ts') || file.startsWith(sharedIcons + path.sep)) continue;
+  copy(file, path.join(dist, 'nodes', path.relative(nodesSrc, file)));
+}
+
+// Node-RED looks for icons in an icons/ folder beside each node file; the product's icons serve every family.
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const nodeFiles = Object.entries(pkg['node-red'].nodes);
+const families = new Set(nodeFiles.map(([, file]) => path.dirname(path.join(root, file))));
+for (const family of families) {
+  for (const icon of fs.readdirSync(sharedIcons)) copy(path.join(sharedIcons, icon), path.join(family, 'icons', icon));
+}
+
+// Every node set must have what Node-RED loads with it.
+const problems = [];
+for (const [set, file] of nodeFiles) {
+  const js = path.join(root, file);
+  const base = path.basename(file, '.js');
+  const needs = [js, js.replace(/\.js$/, '.html'), path.join(path.dirname(js), 'locales', 'en-US', `${base}.json`)];
+  for (const need of needs) if (!fs.existsSync(need)) problems.push(`${set}: missing ${path.relative(root, need)}`);
+}
+if (problems.length) {
+  console.error(`build: ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+
+// Example flows: Node-RED lists them only from examples/ at the package root.
+for (const file of fs.readdirSync(path.join(root, 'flows'))) {
+  if (file.endsWith('.json')) copy(path.join(root, 'flows', file), path.join(examples, file));
+}
+fs.writeFileSync(path.join(dist, '.build-stamp'), new Date().toISOString() + '\n');
+console.log(`build: ${nodeFiles.length} node sets, ${fs.readdirSync(examples).length} example flows`);

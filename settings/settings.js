@@ -1,0 +1,81 @@
+'use strict';
+// Node-RED settings of the Factory Hub, secure by default. Every choice can be changed through the
+// environment (see README.md, "Configuration"); nothing here needs editing for a demo or a line.
+const path = require('node:path');
+const { loadAccounts } = require('./accounts');
+const { credentialSecret } = require('./credential-secret');
+const { basicAuthMiddleware, socketAuthMiddleware } = require('./http-auth');
+const { ROLES } = require('./roles');
+
+const env = process.env;
+const repoRoot = path.resolve(__dirname, '..');
+const userDir = path.resolve(env.HUB_USER_DIR || path.join(repoRoot, 'data'));
+const usersFile = path.resolve(env.HUB_USERS_FILE || path.join(userDir, 'users.json'));
+const openHttp = env.HUB_OPEN_HTTP === '1';
+
+/** @param {string} line */
+function say(line) {
+  // Node-RED's logger is not ready while settings load; these lines go straight to the console once.
+  process.stdout.write(`[factory-hub] ${line}\n`);
+}
+
+const { accounts, created, fromEnv } = loadAccounts({ usersFile, env });
+if (created.length) {
+  say('First run: created these login accounts. The passwords are shown only now; only their bcrypt');
+  say(`hashes are kept in ${usersFile}. Change one with: npm run user -- set <name> <role>`);
+  for (const c of created) say(`    ${c.username.padEnd(12)} ${c.password}   (role ${c.role})`);
+}
+if (fromEnv.length) say(`Passwords of ${fromEnv.join(', ')} come from the environment (HUB_<NAME>_PASSWORD).`);
+if (!accounts.some((a) => a.role === 'admin')) say('Warning: no account has the admin role.');
+
+const secret = credentialSecret({ userDir, env });
+if (secret.source === 'generated') {
+  say(`Generated a credential secret and kept it in ${secret.file} (mode 600).`);
+  say('For a real line, set HUB_CREDENTIAL_SECRET instead and keep it in your secret store.');
+}
+
+module.exports = {
+  uiHost: env.HUB_HOST || '127.0.0.1',
+  uiPort: env.HUB_PORT !== undefined ? Number(env.HUB_PORT) : 1880,
+  userDir,
+  // This package's nodes, straight from the repository (or from HUB_NODES_DIR, e.g. an unpacked tarball).
+  nodesDir: [path.resolve(env.HUB_NODES_DIR || repoRoot)],
+  flowFile: 'flows.json',
+  // Pretty-printed flows give readable git diffs.
+  flowFilePretty: true,
+  credentialSecret: secret.secret,
+
+  adminAuth: {
+    type: 'credentials',
+    sessionExpiryTime: Number(env.HUB_SESSION_HOURS || 12) * 3600,
+    users: accounts.map((a) => ({ username: a.username, password: a.password, permissions: ROLES[a.role].permissions })),
+  },
+  // Dashboard and HTTP-in endpoints need a login too, unless HUB_OPEN_HTTP=1 opens them (kiosk screens).
+  httpNodeMiddleware: openHttp ? undefined : basicAuthMiddleware(accounts, 'Factory Hub'),
+  ui: {
+    path: 'ui',
+    middleware: openHttp ? undefined : basicAuthMiddleware(accounts, 'Factory Hub'),
+    ioMiddleware: openHttp ? undefined : socketAuthMiddleware(accounts),
+  },
+
+  // Context that nodes persist (OEE state, counters) survives a restart; "memory" stays available.
+  contextStorage: {
+    default: { module: 'localfilesystem' },
+    memory: { module: 'memory' },
+  },
+
+  functionExternalModules: false,
+  exportGlobalContextKeys: false,
+  diagnostics: { enabled: true, ui: false },
+  logging: {
+    console: { level: env.HUB_LOG_LEVEL || 'info', metrics: false, audit: env.HUB_AUDIT_LOG === '1' },
+  },
+  editorTheme: {
+    page: { title: 'Factory Hub' },
+    header: { title: 'Factory Hub' },
+    projects: { enabled: true, workflow: { mode: 'manual' } },
+    multiplayer: { enabled: true },
+    tours: false,
+    palette: { categories: ['factory hub', 'common', 'function', 'network', 'sequence', 'parser', 'storage', 'dashboard'] },
+  },
+};
