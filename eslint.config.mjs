@@ -16,6 +16,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // Node-RED constructors conventionally alias this as node for the closures they register.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
     },
   },
   {

@@ -93,6 +93,8 @@ export class ModbusConnection extends EventEmitter {
   ) {
     super();
     this.name = describeEndpoint(options.endpoint);
+    // Every read and write node of the device watches the state.
+    this.setMaxListeners(0);
   }
 
   get state(): ConnectionState {

@@ -1,0 +1,44 @@
+/** fh-tag-map: the config node holding one tag map, validated once at deploy for every node that uses it. */
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { Tag, TagRow } from './tag';
+import { formatTagError, validateRows } from './validate';
+
+export interface TagMapDef extends NodeDef {
+  rows: TagRow[];
+}
+
+export interface TagMapNode extends Node {
+  /** Validated tags; empty when the map has errors. */
+  readonly tags: readonly Tag[];
+  /** Every problem of the map, formatted "row 3, column "address": ...". */
+  readonly errors: readonly string[];
+  readonly byName: ReadonlyMap<string, Tag>;
+  /** Tags whose name starts with `prefix` (a machine's path), or all for an empty prefix. */
+  select(prefix: string): readonly Tag[];
+}
+
+/** Why a tag map cannot be used, as one line for a status and a log. */
+export function tagMapProblem(map: TagMapNode): string | undefined {
+  if (map.errors.length === 0) return undefined;
+  const more = map.errors.length > 1 ? ` (and ${map.errors.length - 1} more)` : '';
+  return `tag map "${map.name || map.id}": ${map.errors[0]}${more}`;
+}
+
+export default function register(RED: NodeAPI): void {
+  RED.nodes.registerType('fh-tag-map', function (this: TagMapNode, def: TagMapDef) {
+    RED.nodes.createNode(this, def);
+    const node = this as TagMapNode & { tags: readonly Tag[]; errors: readonly string[]; byName: ReadonlyMap<string, Tag> };
+    const rows = Array.isArray(def.rows) ? def.rows : [];
+    const { tags, errors } = validateRows(rows);
+    // A map with errors gives no tags at all: half a map would read or write the wrong registers.
+    node.tags = errors.length ? [] : tags;
+    node.errors = errors.map(formatTagError);
+    node.byName = new Map(node.tags.map((t) => [t.name, t]));
+    node.select = (prefix) => {
+      if (!prefix) return node.tags;
+      const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
+      return node.tags.filter((t) => t.name.startsWith(p));
+    };
+    if (errors.length) node.error(tagMapProblem(node));
+  });
+}
