@@ -1,0 +1,97 @@
+/**
+ * The write audit log: one JSON line per write to a machine (Modbus or OPC UA), appended to a daily file
+ * in the Node-RED user directory, so IT can read who wrote what, where and with which result.
+ * No Node-RED import: the adapters pass the directory and the node's identity.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface AuditEntry {
+  /** ISO time of the result. */
+  readonly time: string;
+  readonly flow: string;
+  readonly node: string;
+  readonly nodeName?: string;
+  /** Device or endpoint, e.g. `127.0.0.1:502` or `opc.tcp://plc:4840`. */
+  readonly device: string;
+  readonly tag: string;
+  /** Address written: `hr:100`, `ns=2;s=Speed`. */
+  readonly address: string;
+  readonly value: unknown;
+  readonly result: 'ok' | 'error';
+  readonly error?: string;
+  /** Value read back after the write, when the node confirms writes. */
+  readonly readBack?: unknown;
+}
+
+export class AuditLog {
+  constructor(readonly dir: string) {}
+
+  fileFor(date: Date): string {
+    return path.join(this.dir, `writes-${date.toISOString().slice(0, 10)}.jsonl`);
+  }
+
+  /** Appends one entry; resolves once the line is in the file. */
+  async append(entry: AuditEntry): Promise<void> {
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    const line = JSON.stringify(entry, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
+    await fs.promises.appendFile(this.fileFor(new Date(entry.time)), line, { mode: 0o640 });
+  }
+
+  /** Entries of one day, oldest first (for the admin endpoint and tests). */
+  async read(date: Date): Promise<AuditEntry[]> {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(this.fileFor(date), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return text
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as AuditEntry);
+  }
+}
+
+/** Where the hub keeps its audit files: `<userDir>/audit`. */
+export function auditDir(userDir: string | undefined): string {
+  return path.join(userDir ?? process.cwd(), 'audit');
+}
+
+/** Minimal shape of Node-RED's admin app and auth that the audit endpoint needs. */
+interface AdminApi {
+  httpAdmin: {
+    get(path: string, ...handlers: ((req: AuditRequest, res: AuditResponse, next: () => void) => void)[]): unknown;
+  };
+  auth: { needsPermission(permission: string): (req: AuditRequest, res: AuditResponse, next: () => void) => void };
+}
+interface AuditRequest {
+  query: Record<string, unknown>;
+}
+interface AuditResponse {
+  status(code: number): AuditResponse;
+  json(body: unknown): void;
+}
+
+const registered = new WeakSet<object>();
+
+/**
+ * GET /factoryhub/audit/writes?date=YYYY-MM-DD: the day's write audit entries, for IT and the dashboard.
+ * Needs permission `audit.read` (any account with "read"). Registered once per runtime.
+ */
+export function registerAuditEndpoint(RED: AdminApi, log: AuditLog): void {
+  if (registered.has(RED.httpAdmin)) return;
+  registered.add(RED.httpAdmin);
+  RED.httpAdmin.get('/factoryhub/audit/writes', RED.auth.needsPermission('audit.read'), (req, res) => {
+    const date = typeof req.query.date === 'string' ? req.query.date : new Date().toISOString().slice(0, 10);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+      res.status(400).json({ error: `date must be YYYY-MM-DD, not "${date}"` });
+      return;
+    }
+    log.read(new Date(`${date}T00:00:00Z`)).then(
+      (entries) => res.json({ date, entries }),
+      (err: unknown) => res.status(500).json({ error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+}
