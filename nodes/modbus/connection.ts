@@ -252,7 +252,12 @@ export class ModbusConnection extends EventEmitter {
       },
       (err: unknown) => {
         this.busy = false;
-        next.reject(this.classify(next.req, err));
+        const error = this.classify(next.req, err);
+        next.reject(error);
+        if (this.transport === transport && error.code === 'timeout' && transport.afterTimeout()) {
+          this.lost(transport, new Error('a truncated reply left the link out of step'));
+          return;
+        }
         if (this.transport === transport && this.timeoutsInARow >= this.options.maxTimeoutsInARow) {
           this.lost(transport, new Error(`no answer to ${this.timeoutsInARow} requests in a row`));
           return;

@@ -42,6 +42,11 @@ export interface Transport {
   request(req: ModbusRequest): Promise<ModbusReply>;
   /** Called once when an open link is lost (socket closed, port unplugged). */
   onLost(listener: (err: Error) => void): void;
+  /**
+   * After a timeout: drops bytes of an unfinished or late reply so they cannot be taken for the next
+   * answer. Returns true when that is impossible without reopening the link (a truncated TCP frame).
+   */
+  afterTimeout(): boolean;
 }
 
 export function describeEndpoint(ep: Endpoint): string {
@@ -75,7 +80,9 @@ export class ModbusSerialTransport implements Transport {
   async open(): Promise<void> {
     const ep = this.endpoint;
     if (ep.kind === 'tcp') await this.client.connectTCP(ep.host, { port: ep.port });
-    else if (ep.kind === 'rtu-over-tcp') await this.client.connectTcpRTUBuffered(ep.host, { port: ep.port });
+    // RTU frames over raw TCP (serial gateways) is what modbus-serial calls telnet; its
+    // "TcpRTUBuffered" port is Modbus TCP framing, not RTU.
+    else if (ep.kind === 'rtu-over-tcp') await this.client.connectTelnet(ep.host, { port: ep.port });
     else if (ep.kind === 'rtu')
       await this.client.connectRTUBuffered(ep.path, {
         baudRate: ep.baudRate,
@@ -101,6 +108,17 @@ export class ModbusSerialTransport implements Transport {
 
   onLost(listener: (err: Error) => void): void {
     this.lostListener = listener;
+  }
+
+  afterTimeout(): boolean {
+    const port = (this.client as unknown as { _port?: { _clientRcvData?: Buffer; _buffer?: Buffer } })._port;
+    if (!port) return false;
+    // Modbus TCP frames by length (MBAP): a partial frame in _clientRcvData would swallow the start of
+    // the next reply, and the socket cannot tell where that ends. Reopen.
+    if (port._clientRcvData && port._clientRcvData.length > 0) return true;
+    // RTU ports search their buffer for the next answer: a late reply left there could pass for it.
+    if (port._buffer && port._buffer.length > 0) port._buffer = Buffer.alloc(0);
+    return false;
   }
 
   request(req: ModbusRequest): Promise<ModbusReply> {

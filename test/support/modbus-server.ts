@@ -24,6 +24,9 @@ export interface ModbusTestServer extends UnitImage {
   readonly writes: [number, number, number | boolean][];
   /** Requests served. */
   requests: number;
+  /** Client connections open now, and accepted since start. */
+  clientCount(): number;
+  acceptedCount(): number;
   /** Drops every client connection (the device restarted or the cable was pulled). */
   dropClients(): void;
   /** Stops listening and drops clients. */
@@ -106,8 +109,12 @@ export async function startModbusServer(options: { port?: number; size?: number 
   const dropClients = (): void => {
     for (const s of sockets.keys()) s.destroy();
   };
+  let accepted = 0;
+  net.on('connection', () => accepted++);
   return Object.assign(state, {
     port,
+    clientCount: () => sockets.size,
+    acceptedCount: () => accepted,
     dropClients,
     stop: () =>
       new Promise<void>((resolve) => {
