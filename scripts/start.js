@@ -1,6 +1,6 @@
 'use strict';
-// `npm start`: build if needed, deploy the demo flow on first run, start Node-RED with settings/ and say
-// where the editor and the dashboard are and how to log in.
+// `npm start`: build if needed, start the simulated line, deploy the demo flow on first run, start
+// Node-RED with settings/ and say where the editor and the dashboard are and how to log in.
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
@@ -34,36 +34,60 @@ function deployDemoOnFirstRun() {
   return true;
 }
 
-const started = Date.now();
-buildIfStale();
-const firstRun = deployDemoOnFirstRun();
+/** The simulated line of the demo (Modbus TCP on 127.0.0.1:5020-5023), unless HUB_SIMULATOR=0. */
+async function startSimulator() {
+  if (process.env.HUB_SIMULATOR === '0') return undefined;
+  const { startLine } = require(path.join(root, 'dist', 'simulator', 'run.js'));
+  const line = await startLine({ seed: Number(process.env.HUB_SIMULATOR_SEED || 1) });
+  const ports = Object.entries(line.ports).map(([name, port]) => `${name.split('/').pop()} ${port}`);
+  process.stdout.write(`[factory-hub] Simulated line on ${line.host}: ${ports.join(', ')}\n`);
+  return line;
+}
 
-const red = spawn(
-  process.execPath,
-  [require.resolve('node-red/red.js'), '--settings', path.join(root, 'settings', 'settings.js')],
-  { cwd: root, env: { ...process.env, HUB_USER_DIR: userDir }, stdio: ['inherit', 'pipe', 'inherit'] },
-);
-
-let announced = false;
-red.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  if (announced) return;
-  const match = /Server now running at (\S+?)\/?\s/.exec(chunk.toString());
-  if (!match) return;
-  announced = true;
-  const base = match[1];
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const banner = [
+/** @param {string} base @param {number} seconds @param {boolean} firstRun */
+function banner(base, seconds, firstRun) {
+  return [
     '',
-    `Factory Hub is running (ready in ${seconds} s${firstRun ? ', demo flow deployed' : ''}).`,
+    `Factory Hub is running (ready in ${seconds.toFixed(1)} s${firstRun ? ', demo flow deployed' : ''}).`,
     `  Editor:    ${base}/`,
     `  Dashboard: ${base}/ui/`,
     '  Log in as admin (or integrator, technician, operator) with the password printed on the first run,',
     '  or set HUB_ADMIN_PASSWORD (HUB_<NAME>_PASSWORD) before starting. Forgotten? npm run user -- set admin admin',
     '',
-  ];
-  process.stdout.write(banner.join('\n') + '\n');
-});
+  ].join('\n');
+}
 
-for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => red.kill(signal));
-red.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+async function main() {
+  const started = Date.now();
+  buildIfStale();
+  const firstRun = deployDemoOnFirstRun();
+  const simulator = await startSimulator();
+
+  const red = spawn(
+    process.execPath,
+    [require.resolve('node-red/red.js'), '--settings', path.join(root, 'settings', 'settings.js')],
+    { cwd: root, env: { ...process.env, HUB_USER_DIR: userDir }, stdio: ['inherit', 'pipe', 'inherit'] },
+  );
+
+  let announced = false;
+  red.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    if (announced) return;
+    const match = /Server now running at (\S+?)\/?\s/.exec(chunk.toString());
+    if (!match) return;
+    announced = true;
+    process.stdout.write(banner(match[1], (Date.now() - started) / 1000, firstRun) + '\n');
+  });
+
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => red.kill(signal));
+  red.on('exit', (code, signal) => {
+    // Node-RED has closed its connections; do not wait long for a client that did not.
+    const stopped = Promise.race([simulator ? simulator.stop() : Promise.resolve(), new Promise((r) => setTimeout(r, 2000))]);
+    void stopped.finally(() => process.exit(code ?? (signal ? 1 : 0)));
+  });
+}
+
+main().catch((err) => {
+  console.error(`[factory-hub] could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -8,6 +8,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HubProcess, repoRoot, tempDir } from './support/hub-process';
+import { startLine } from '../simulator/run';
+import type { RunningLine } from '../simulator/run';
+import { DEFAULT_BASE_PORT } from '../simulator/run';
 
 interface PackageJson {
   name: string;
@@ -34,8 +37,11 @@ describe('smoke: the packed package in a real Node-RED runtime', function () {
   let token: string;
   let packageDir: string;
   let nodeSets: NodeSet[];
+  let line: RunningLine;
 
   before(async () => {
+    // The demo's simulated line on free ports; the flows' Modbus clients are pointed at them below.
+    line = await startLine({ basePort: 0 });
     const work = tempDir('smoke');
     const packed = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], {
       cwd: repoRoot,
@@ -56,7 +62,18 @@ describe('smoke: the packed package in a real Node-RED runtime', function () {
 
   after(async () => {
     await hub?.stop();
+    await line?.stop();
   });
+
+  /** The demo flow's devices listen on 5020.. in real use; in the test on the simulator's free ports. */
+  function pointAtSimulator(flow: FlowNode[]): FlowNode[] {
+    const ports = Object.values(line.ports);
+    return flow.map((n) => {
+      if (n.type !== 'fh-modbus-client' || n.host !== '127.0.0.1') return n;
+      const index = Number(n.port) - DEFAULT_BASE_PORT;
+      return index >= 0 && index < ports.length ? { ...n, port: String(ports[index]) } : n;
+    });
+  }
 
   it('ships compiled nodes, editor files and examples in the tarball', () => {
     for (const file of Object.values(pkg['node-red'].nodes)) {
@@ -127,10 +144,11 @@ describe('smoke: the packed package in a real Node-RED runtime', function () {
         }
       }
       const from = hub.log.length;
-      const res = await hub.api(token, 'POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' });
+      const res = await hub.api(token, 'POST', '/flows', pointAtSimulator(flow), { 'Node-RED-Deployment-Type': 'full' });
       assert.ok([200, 204].includes(res.status), `deploy: HTTP ${res.status} ${await res.text()}`);
       await hub.waitForLog(/Started flows/, from);
-      await new Promise((r) => setTimeout(r, 1000));
+      // Two poll cycles: a device that cannot be read logs an error.
+      await new Promise((r) => setTimeout(r, 2500));
       const after = hub.log.slice(from);
       assert.doesNotMatch(after, /Waiting for missing types/);
       assert.doesNotMatch(after, /\[error\]/, `errors after deploying ${file}:\n${after}`);

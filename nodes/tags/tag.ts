@@ -88,6 +88,11 @@ export interface ScalingRange {
 export interface Tag {
   /** ISA-95 path `site/area/line/machine/tag` (at least two segments). */
   readonly name: string;
+  /**
+   * The device the tag lives on when one map spans several (a line: one PLC per machine). Addresses only
+   * conflict within one device; empty = the map's single device.
+   */
+  readonly device?: string;
   readonly address: TagAddress;
   readonly dataType: DataType;
   readonly order: ByteOrder;
@@ -119,6 +124,7 @@ export const TAG_COLUMNS = [
   'access',
   'deadband',
   'description',
+  'device',
 ] as const;
 
 export type TagColumn = (typeof TAG_COLUMNS)[number];

@@ -117,6 +117,7 @@ export function defaultDataType(address: TagAddress): DataType | undefined {
  */
 export function rowOf(tag: Tag): TagRow {
   const row: TagRow = { name: tag.name, address: formatAddress(tag.address) };
+  if (tag.device) row.device = tag.device;
   if (tag.dataType !== defaultDataType(tag.address)) row.dataType = tag.dataType;
   if (tag.order !== 'ABCD') row.order = tag.order;
   if (tag.length !== undefined) row.length = String(tag.length);
@@ -158,6 +159,7 @@ function checkRow(raw: unknown, fail: Fail): RowResult | undefined {
   if (cells === undefined || cells === BLANK) return undefined;
 
   const name = checkName(cells.name, fail);
+  const device = checkDevice(cells.device, fail);
   const address = checkAddress(cells.address, fail);
   const dataType = checkDataType(cells.dataType, address, fail);
   const order = checkOrder(cells.order, dataType, address, fail);
@@ -173,6 +175,7 @@ function checkRow(raw: unknown, fail: Fail): RowResult | undefined {
 
   if (name === undefined) return undefined;
   if (
+    device === undefined ||
     address === undefined ||
     dataType === undefined ||
     order === undefined ||
@@ -184,6 +187,7 @@ function checkRow(raw: unknown, fail: Fail): RowResult | undefined {
     return { name };
   }
   const tag: Mutable<Tag> = { name, address, dataType, order, unit, access, deadband, description };
+  if (device !== '') tag.device = device;
   if (length !== undefined) tag.length = length;
   if (scaling !== undefined) tag.scaling = scaling;
   return { name, tag };
@@ -416,6 +420,13 @@ function checkDeadband(value: string | undefined, dataType: DataType | undefined
   return n;
 }
 
+/** A device name: what a read or write node's device is called in the map, e.g. `filler-plc`. */
+function checkDevice(value: string | undefined, fail: Fail): string | undefined {
+  if (value === undefined) return '';
+  if (/^[\p{L}\p{N}_.-]{1,64}$/u.test(value)) return value;
+  return fail('device', `device "${value}" must be 1-64 letters, digits, '_', '-' or '.'`);
+}
+
 function checkText(value: string | undefined, column: TagColumn, max: number, fail: Fail): string | undefined {
   if (value === undefined) return '';
   if (value.length <= max) return value; // UTF-16 units >= code points
@@ -476,7 +487,7 @@ interface Span {
 }
 
 /**
- * Two tags on the same unit id and area must not share a register, except bool tags on different bits
+ * Two tags on the same device, unit id and area must not share a register, except bool tags on different bits
  * of one register. Sort by start, then sweep keeping the whole-register span that reaches furthest:
  * O(n log n). An empty unit id is its own group (it means "the client's default", which may or may not
  * equal an explicit one).
@@ -486,7 +497,7 @@ function checkOverlaps(built: readonly { row: number; tag: Tag }[], errors: TagE
   for (const { row, tag } of built) {
     const address = tag.address;
     if (address.protocol !== 'modbus') continue;
-    const key = `${address.unitId ?? ''}:${address.area}`;
+    const key = `${tag.device ?? ''}|${address.unitId ?? ''}:${address.area}`;
     const span: Span = {
       row,
       name: tag.name,

@@ -3,6 +3,7 @@
  * with a register image the test controls and faults it can switch on: silence, busy, drop.
  */
 import { ServerTCP } from 'modbus-serial';
+import { freePort } from '../../simulator/modbus-server';
 import type { AddressInfo, Server, Socket } from 'node:net';
 
 export interface UnitImage {
@@ -96,21 +97,34 @@ export async function startModbusServer(options: { port?: number; size?: number 
       return undefined;
     },
   };
-  const server = new ServerTCP(vector, { host: '127.0.0.1', port: options.port ?? 0, unitID: 255 });
-  server.on('socketError', () => undefined);
-  const net = (server as unknown as { _server: Server })._server;
-  await new Promise<void>((resolve, reject) => {
-    if (net.listening) return resolve();
-    net.once('listening', () => resolve());
-    net.once('error', reject);
-  });
-  const port = (net.address() as AddressInfo).port;
+  // ServerTCP turns port 0 into 502 (`port || 502`): find a free port first, retrying if it is taken.
+  let server: ServerTCP | undefined;
+  let net: Server | undefined;
+  for (let attempt = 1; !server; attempt++) {
+    const candidate = options.port ?? (await freePort());
+    const s = new ServerTCP(vector, { host: '127.0.0.1', port: candidate, unitID: 255 });
+    s.on('socketError', () => undefined);
+    const n = (s as unknown as { _server: Server })._server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        if (n.listening) return resolve();
+        n.once('listening', () => resolve());
+        n.once('error', reject);
+      });
+      server = s;
+      net = n;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port !== undefined || attempt >= 5) throw err;
+    }
+  }
+  const port = (net!.address() as AddressInfo).port;
   const sockets = (server as unknown as { socks: Map<Socket, 0> }).socks;
+  const live = server;
   const dropClients = (): void => {
     for (const s of sockets.keys()) s.destroy();
   };
   let accepted = 0;
-  net.on('connection', () => accepted++);
+  net!.on('connection', () => accepted++);
   return Object.assign(state, {
     port,
     clientCount: () => sockets.size,
@@ -119,7 +133,7 @@ export async function startModbusServer(options: { port?: number; size?: number 
     stop: () =>
       new Promise<void>((resolve) => {
         dropClients();
-        server.close(() => resolve());
+        live.close(() => resolve());
       }),
   });
 }

@@ -27,13 +27,13 @@ describe('tags/csv', () => {
       const text = toCsv([{ name: 'a/b', address: 'hr:1', unit: '°C', offset: '-5', description: 'x, "y"' }]);
       assert.equal(
         text,
-        `\uFEFF${HEADER}\r\na/b,hr:1,,,,,"-5",,,,,°C,,,"x, ""y"""\r\n`,
+        `\uFEFF${HEADER}\r\na/b,hr:1,,,,,"-5",,,,,°C,,,"x, ""y""",\r\n`,
       );
     });
 
     it('honours separator, bom and eol options', () => {
       const text = toCsv([{ name: 'a/b', address: 'hr:1', gain: '0,5' }], { separator: ';', bom: false, eol: '\n' });
-      assert.equal(text, `${TAG_COLUMNS.join(';')}\na/b;hr:1;;;;0,5;;;;;;;;;\n`);
+      assert.equal(text, `${TAG_COLUMNS.join(';')}\na/b;hr:1;;;;0,5;;;;;;;;;;\n`);
     });
 
     it('quoteField quotes separator, quotes, newlines, outer spaces and formula starts', () => {

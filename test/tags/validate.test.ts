@@ -339,6 +339,14 @@ describe('tags/validate', () => {
       oneError([at(1, 'hr:100'), at(2, 'hr:100.3')], 2, 'address', /^hr:100.3 overlaps row 1/);
     });
 
+    it('keeps devices apart: a line map with one PLC per machine reuses addresses', () => {
+      const rows = [at(1, 'hr:0', { device: 'filler' }), at(2, 'hr:0', { device: 'capper' }), at(3, 'hr:0')];
+      assert.deepEqual(validateRows(rows).errors, []);
+      oneError([at(1, 'hr:0', { device: 'filler' }), at(2, 'hr:0', { device: 'filler' })], 2, 'address', /overlaps row 1/);
+      rejects({ device: 'filler plc' }, 'device', `device "filler plc" must be 1-64 letters, digits, '_', '-' or '.'`);
+      assert.equal(tagOf({ name: NAME, address: 'hr:1', device: 'filler' }).device, 'filler');
+    });
+
     it('keeps areas and unit ids apart', () => {
       const rows = [at(1, 'hr:5'), at(2, 'ir:5'), at(3, 'co:5'), at(4, 'di:5'), at(5, '2:hr:5'), at(6, '3:hr:5')];
       assert.deepEqual(validateRows(rows).errors, []);
