@@ -221,14 +221,11 @@ describe('tags/csv', () => {
       assert.match(parseCsv('name,address\na\0b,hr:1\n').errors[0]?.message ?? '', /^not a CSV text file: it contains NUL/);
     });
 
-    it('100,000 rows are rejected fast with one message', () => {
+    it('100,000 rows are rejected with one message', () => {
       const text = `name,address\r\n${'plant/line/m/t,hr:1\r\n'.repeat(100_000)}`;
-      const start = performance.now();
       const { rows, errors } = parseCsv(text);
-      const ms = performance.now() - start;
       assert.deepEqual(rows, []);
       assert.deepEqual(errors, [{ row: 10_001, column: null, message: 'too many rows: more than 10000 (the limit is 10000); split the tag map' }]);
-      assert.ok(ms < 200, `took ${ms.toFixed(1)} ms`);
     });
 
     it('exactly maxRows rows are fine', () => {
