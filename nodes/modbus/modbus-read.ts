@@ -10,6 +10,7 @@ import { messageOf } from '../shared/errors';
 import { formatAddress } from '../tags/address';
 import type { ConnectionState } from './connection';
 import type { ModbusClientNode } from './modbus-client';
+import type { EngValue } from './codec';
 import type { ScanResult, TagReading } from './scanner';
 import { ChangeFilter, Scanner } from './scanner';
 
@@ -37,15 +38,19 @@ function tagMessage(r: TagReading): NodeMessage {
   return msg;
 }
 
-function scanMessage(result: ScanResult, base: NodeMessage): NodeMessage {
-  const payload: Record<string, unknown> = {};
-  const readings: Record<string, unknown> = {};
-  for (const r of result.readings) {
-    payload[r.tag.name] = r.value;
-    readings[r.tag.name] = { value: r.value, quality: r.quality, timestamp: r.timestamp, unit: r.tag.unit, ...(r.error ? { error: r.error } : {}) };
+function scanMessage(scanner: Scanner, result: ScanResult, base: NodeMessage): NodeMessage {
+  const payload: Record<string, EngValue | null> = {};
+  let errors: Record<string, string> | undefined;
+  const tags = scanner.tags;
+  for (let i = 0; i < tags.length; i++) {
+    payload[tags[i].name] = result.values[i];
+    const error = result.errors[i];
+    if (error !== undefined) (errors ??= {})[tags[i].name] = error;
   }
   const quality = result.blocksFailed === 0 ? 'good' : result.blocksOk === 0 ? 'bad' : 'uncertain';
-  return { ...base, payload, readings, quality, timestamp: result.finishedAt };
+  const msg: NodeMessage & Record<string, unknown> = { ...base, payload, quality, timestamp: result.finishedAt };
+  if (errors) msg.errors = errors;
+  return msg;
 }
 
 function positive(value: string | number | undefined, fallback: number): number {
@@ -78,55 +83,75 @@ export default function register(RED: NodeAPI): void {
       return;
     }
 
-    const filter = new ChangeFilter();
+    const filter = new ChangeFilter(scanner.tags);
     let closed = false;
-    let scanning = false;
     let lastGood = Date.now();
     let reportedError: string | undefined;
+    let shown = '';
     const requests = scanner.plan.blocks.length;
     const tagCount = scanner.tags.length;
 
+    // Status only when its text changes: a scan every few ms must not flood the editor.
+    const show = (fill: 'green' | 'yellow' | 'red' | 'grey', shape: 'dot' | 'ring', text: string): void => {
+      const t = text.slice(0, 120);
+      if (closed || t === shown) return;
+      shown = t;
+      node.status({ fill, shape, text: t });
+    };
     const showConnection = (state: ConnectionState): void => {
-      if (closed) return;
-      if (state.kind === 'connected') node.status({ fill: 'green', shape: 'dot', text: `connected: ${tagCount} tags, ${requests} requests` });
-      else if (state.kind === 'closed') node.status({ fill: 'grey', shape: 'ring', text: 'closed' });
-      else node.status({ fill: 'yellow', shape: 'ring', text: client.connection().describeState() });
+      if (state.kind === 'connected') show('green', 'dot', `connected: ${tagCount} tags, ${requests} requests`);
+      else if (state.kind === 'closed') show('grey', 'ring', 'closed');
+      else show('yellow', 'ring', client.connection().describeState());
     };
     const unwatch = client.watch(showConnection);
 
-    /** One scan; its messages go to `send`; returns the error to report for an input-triggered scan. */
+    /** One scan; its messages go to `send`; returns the error of a failed scan. */
     const scan = async (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
       const connection = client.connection();
       const result = await scanner.scan((req) => connection.request(req));
       if (closed) return undefined;
       const now = Date.now();
       if (result.blocksOk > 0) lastGood = now;
-      const msgs =
-        output === 'scan'
-          ? [scanMessage(result, base)]
-          : result.readings.filter((r) => output === 'all' || filter.changed(r)).map(tagMessage);
-      if (msgs.length) send(msgs);
+      if (output === 'scan') send([scanMessage(scanner, result, base)]);
+      else {
+        const msgs: NodeMessage[] = [];
+        for (let i = 0; i < tagCount; i++) {
+          if (output === 'all' || filter.changed(result, i)) msgs.push(tagMessage(scanner.reading(result, i)));
+        }
+        if (msgs.length) send(msgs);
+      }
 
       const err = result.firstError;
       if (!err) {
         reportedError = undefined;
-        node.status({ fill: 'green', shape: 'dot', text: `${tagCount} tags, ${requests} requests, ok` });
+        show('green', 'dot', `${tagCount} tags, ${requests} requests, ok`);
         return undefined;
       }
-      const stale = now - lastGood > staleMs;
+      const staleFor = now - lastGood;
       if (connection.state.kind !== 'connected') showConnection(connection.state);
-      else if (stale) node.status({ fill: 'red', shape: 'ring', text: `stale ${Math.round((now - lastGood) / 1000)} s: ${err}`.slice(0, 120) });
-      else if (result.blocksOk > 0) node.status({ fill: 'yellow', shape: 'dot', text: `${result.blocksFailed} of ${requests} requests failed: ${err}`.slice(0, 120) });
-      else node.status({ fill: 'red', shape: 'dot', text: `error: ${err}`.slice(0, 120) });
+      else if (staleFor > staleMs) show('red', 'ring', `stale ${Math.round(staleFor / 1000)} s: ${err}`);
+      else if (result.blocksOk > 0) show('yellow', 'dot', `${result.blocksFailed} of ${requests} requests failed: ${err}`);
+      else show('red', 'dot', `error: ${err}`);
       return new Error(`${client.endpointName}: ${result.blocksFailed} of ${requests} requests failed: ${err}`);
     };
 
-    // Polling: a scan still running when the next is due is not doubled up (no queue growth on a slow device).
+    // One scan at a time: a poll due while a scan runs is skipped; messages wait their turn, but at
+    // most MAX_WAITING of them, so a flood of triggers cannot grow the device queue without bound.
+    let running: Promise<unknown> = Promise.resolve();
+    let busy = false;
+    let waiting = 0;
+    const MAX_WAITING = 10;
+    const enqueue = <T>(job: () => Promise<T>): Promise<T> => {
+      const next = running.then(job, job);
+      running = next.catch(() => undefined);
+      return next;
+    };
+
     let timer: NodeJS.Timeout | undefined;
     const poll = (): void => {
-      if (closed || scanning) return;
-      scanning = true;
-      scan((msgs) => node.send([msgs]), {})
+      if (closed || busy || waiting > 0) return;
+      busy = true;
+      void enqueue(() => scan((msgs) => node.send([msgs]), {}))
         .then((err) => {
           // Logged once per distinct cause, not every poll: a dead device must not flood the log.
           const key = err?.message.replace(/\d+/g, '#');
@@ -134,16 +159,23 @@ export default function register(RED: NodeAPI): void {
           reportedError = key;
         })
         .catch((err: unknown) => node.error(`scan failed: ${messageOf(err)}`))
-        .finally(() => (scanning = false));
+        .finally(() => (busy = false));
     };
     if (intervalMs > 0) timer = setInterval(poll, intervalMs);
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[][]) => void, done: (err?: Error) => void) => {
+      if (waiting >= MAX_WAITING) {
+        done(new Error(`${client.endpointName}: ${waiting} scans already waiting; message dropped, device too slow for this trigger rate`));
+        return;
+      }
+      waiting++;
       const base = msg as NodeMessage;
-      scan((msgs) => send([msgs.map((m) => (output === 'scan' ? m : { ...base, ...m }))]), base).then(
-        (err) => (err ? done(err) : done()),
-        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
-      );
+      enqueue(() => scan((msgs) => send([output === 'scan' ? msgs : msgs.map((m) => ({ ...base, ...m }))]), base))
+        .then(
+          (err) => (err ? done(err) : done()),
+          (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        )
+        .finally(() => waiting--);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

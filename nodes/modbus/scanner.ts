@@ -22,8 +22,18 @@ export interface TagReading {
   readonly error?: string;
 }
 
+/**
+ * The outcome of one scan as arrays indexed like `scanner.tags`: no object per tag on the hot path
+ * (a 500-tag scan at hundreds of scans per second would spend its time allocating and collecting them).
+ * The arrays are the scanner's own and are overwritten by the next scan.
+ */
 export interface ScanResult {
-  readonly readings: readonly TagReading[];
+  /** Engineering value of each tag's last good read (null if never read). */
+  readonly values: readonly (EngValue | null)[];
+  /** When each value was read (ms): Modbus carries no source time, so the answer's arrival time. */
+  readonly times: readonly number[];
+  /** Why a tag's read failed in this scan; undefined = good. */
+  readonly errors: readonly (string | undefined)[];
   readonly blocksOk: number;
   readonly blocksFailed: number;
   /** First error of the scan, for the node status. */
@@ -45,6 +55,7 @@ export class Scanner {
   private readonly decoders: readonly Decoder<EngValue>[];
   private readonly values: (EngValue | null)[];
   private readonly times: number[];
+  private readonly errors: (string | undefined)[];
   private readonly scratch: EngValue[];
 
   constructor(
@@ -60,13 +71,13 @@ export class Scanner {
     this.decoders = compileDecoders(tags, 'engineering');
     this.values = tags.map(() => null);
     this.times = tags.map(() => 0);
+    this.errors = tags.map(() => undefined);
     this.scratch = new Array<EngValue>(tags.length);
   }
 
   /** Reads every block once. Never rejects: failures are reported per tag. */
   async scan(request: Requester): Promise<ScanResult> {
     const startedAt = this.now();
-    const errors: (string | undefined)[] = new Array<string | undefined>(this.tags.length);
     let ok = 0;
     let failed = 0;
     let firstError: string | undefined;
@@ -80,22 +91,35 @@ export class Scanner {
         for (const item of block.items) {
           this.values[item.tagIndex] = this.scratch[item.tagIndex];
           this.times[item.tagIndex] = at;
+          this.errors[item.tagIndex] = undefined;
         }
         ok++;
       } catch (err) {
         failed++;
         const text = err instanceof Error ? err.message : String(err);
         firstError ??= text;
-        for (const item of block.items) errors[item.tagIndex] = text;
+        for (const item of block.items) this.errors[item.tagIndex] = text;
       }
     }
-    const readings = this.tags.map((tag, i): TagReading => {
-      const error = errors[i];
-      return error === undefined
-        ? { tag, value: this.values[i], quality: 'good', timestamp: this.times[i] }
-        : { tag, value: this.values[i], quality: 'bad', timestamp: this.times[i], error };
-    });
-    return { readings, blocksOk: ok, blocksFailed: failed, firstError, startedAt, finishedAt: this.now() };
+    return {
+      values: this.values,
+      times: this.times,
+      errors: this.errors,
+      blocksOk: ok,
+      blocksFailed: failed,
+      firstError,
+      startedAt,
+      finishedAt: this.now(),
+    };
+  }
+
+  /** One tag's reading as an object, for per-tag messages (only built for what is sent). */
+  reading(result: ScanResult, i: number): TagReading {
+    const error = result.errors[i];
+    const tag = this.tags[i];
+    return error === undefined
+      ? { tag, value: result.values[i], quality: 'good', timestamp: result.times[i] }
+      : { tag, value: result.values[i], quality: 'bad', timestamp: result.times[i], error };
   }
 }
 
@@ -104,20 +128,32 @@ function readRequest(block: ReadBlock): ModbusRequest {
 }
 
 /**
- * Report by exception: passes a reading when its quality changed, or its value moved by more than
- * the tag's dead band (numbers) or changed at all (text, bool).
+ * Report by exception: passes a tag when its quality changed, or its value moved by more than the
+ * tag's dead band (numbers) or changed at all (text, bool). Compares with the last value it passed.
  */
 export class ChangeFilter {
-  private readonly last = new Map<string, { value: EngValue | null; quality: Quality }>();
+  private readonly lastValue: (EngValue | null)[];
+  private readonly lastGood: (boolean | undefined)[];
 
-  changed(r: TagReading): boolean {
-    const prev = this.last.get(r.tag.name);
+  constructor(private readonly tags: readonly Tag[]) {
+    this.lastValue = tags.map(() => null);
+    this.lastGood = tags.map(() => undefined);
+  }
+
+  changed(result: ScanResult, i: number): boolean {
+    const value = result.values[i];
+    const good = result.errors[i] === undefined;
+    const prev = this.lastValue[i];
     let changed: boolean;
-    if (!prev || prev.quality !== r.quality) changed = true;
-    else if (typeof r.value === 'number' && typeof prev.value === 'number') {
-      changed = r.tag.deadband > 0 ? Math.abs(r.value - prev.value) > r.tag.deadband : r.value !== prev.value;
-    } else changed = r.value !== prev.value;
-    if (changed) this.last.set(r.tag.name, { value: r.value, quality: r.quality });
+    if (this.lastGood[i] !== good) changed = true;
+    else if (typeof value === 'number' && typeof prev === 'number') {
+      const band = this.tags[i].deadband;
+      changed = band > 0 ? Math.abs(value - prev) > band : value !== prev;
+    } else changed = value !== prev;
+    if (changed) {
+      this.lastValue[i] = value;
+      this.lastGood[i] = good;
+    }
     return changed;
   }
 }
