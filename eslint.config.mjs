@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'examples/', 'data/', '.tmp/', 'node_modules/', 'bench/node_modules/', 'test-artifacts/', '**/*.html'] },
+  { ignores: ['dist/', 'examples/', 'resources/', 'data/', '.tmp/', 'node_modules/', 'bench/node_modules/', 'test-artifacts/', '**/*.html'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -33,6 +33,31 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
   cwd: root,
 });
 
+// ---- Tag-map editor bundle (browser code) -------------------------------------------------------------
+// nodes/tags/editor/ runs in the editor, not the runtime: drop tsc's CommonJS copy of it and bundle it,
+// with the tag core it imports (validation, CSV, diff, templates), into one IIFE with the global
+// FactoryHubTags. Node-RED serves <package>/resources/ at resources/<module>/; tag-map.html loads it
+// from there, so the browser validates and reads CSV with exactly the runtime's code.
+{
+  fs.rmSync(path.join(dist, 'nodes', 'tags', 'editor'), { recursive: true, force: true });
+  const resources = path.join(root, 'resources');
+  fs.rmSync(path.join(resources, 'tag-editor.js'), { force: true });
+  require('esbuild').buildSync({
+    entryPoints: [path.join(root, 'nodes', 'tags', 'editor', 'index.ts')],
+    outfile: path.join(resources, 'tag-editor.js'),
+    bundle: true,
+    format: 'iife',
+    globalName: 'FactoryHubTags',
+    platform: 'browser',
+    target: ['chrome100', 'firefox100', 'safari15'],
+    legalComments: 'none',
+    logLevel: 'warning',
+    // Generated browser code: its sources are linted, the bundle is not.
+    banner: { js: '// Built by scripts/build.js from nodes/tags/editor/ and the tag core; do not edit.' },
+  });
+}
+// ---- end of the tag-map editor bundle ------------------------------------------------------------------
+
 // Editor files, message catalogs and help: every non-TypeScript file under nodes/ keeps its relative path.
 const nodesSrc = path.join(root, 'nodes');
 const sharedIcons = path.join(nodesSrc, 'icons');

@@ -64,6 +64,8 @@ module.exports = {
     memory: { module: 'memory' },
   },
 
+  // A line network is often offline and IT decides what calls out: no update check unless asked for.
+  telemetry: { enabled: env.HUB_TELEMETRY === '1' },
   functionExternalModules: false,
   exportGlobalContextKeys: false,
   diagnostics: { enabled: true, ui: false },

@@ -1,16 +1,24 @@
-/** fh-tag-map: the config node holding one tag map, validated once at deploy for every node that uses it. */
+/**
+ * fh-tag-map: the config node holding one tag map (own rows, machine templates and their instances),
+ * validated once at deploy for every node that uses it. Also registers the tag-map admin endpoints
+ * through which a technician changes maps without the right to deploy flows.
+ */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Tag, TagRow } from './tag';
-import { formatTagError, validateRows } from './validate';
+import type { TagTemplate, TemplateInstance } from './template';
+import { compileTagMap } from './tag-map-model';
+import { registerTagMapAdmin } from './tag-map-admin';
 
 export interface TagMapDef extends NodeDef {
   rows: TagRow[];
+  templates?: TagTemplate[];
+  instances?: TemplateInstance[];
 }
 
 export interface TagMapNode extends Node {
-  /** Validated tags; empty when the map has errors. */
+  /** Validated tags (own rows, then those made from templates); empty when the map has errors. */
   readonly tags: readonly Tag[];
-  /** Every problem of the map, formatted "row 3, column "address": ...". */
+  /** Every problem of the map, formatted `row 3, column "address": ...` or `instance 2 (...), template ...`. */
   readonly errors: readonly string[];
   readonly byName: ReadonlyMap<string, Tag>;
   /** Tags whose name starts with `prefix` (a machine's path), or all for an empty prefix. */
@@ -28,11 +36,10 @@ export default function register(RED: NodeAPI): void {
   RED.nodes.registerType('fh-tag-map', function (this: TagMapNode, def: TagMapDef) {
     RED.nodes.createNode(this, def);
     const node = this as TagMapNode & { tags: readonly Tag[]; errors: readonly string[]; byName: ReadonlyMap<string, Tag> };
-    const rows = Array.isArray(def.rows) ? def.rows : [];
-    const { tags, errors } = validateRows(rows);
+    const { tags, errors } = compileTagMap(def);
     // A map with errors gives no tags at all: half a map would read or write the wrong registers.
     node.tags = errors.length ? [] : tags;
-    node.errors = errors.map(formatTagError);
+    node.errors = errors.map((e) => e.text);
     node.byName = new Map(node.tags.map((t) => [t.name, t]));
     node.select = (prefix) => {
       if (!prefix) return node.tags;
@@ -41,4 +48,5 @@ export default function register(RED: NodeAPI): void {
     };
     if (errors.length) node.error(tagMapProblem(node));
   });
+  registerTagMapAdmin(RED);
 }
