@@ -1,0 +1,140 @@
+/**
+ * fh-erp-post: accepts a record (msg.payload, or fields mapped from the message) into the connection's
+ * outbox. Output 1: the message once the record is on disk (msg.erp.key, .seq, .duplicate). Output 2:
+ * later, one message per delivery event of this node's records (delivered, dead letter, retrying), and
+ * the alarm when the outbox is full. Bad input is refused with a specific error and never queued.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { ErpConnectionNode } from './erp-connection';
+import type { FieldMapping } from './input';
+import { parseMapping, recordInput } from './input';
+import type { OutboxEvent, OutboxStats } from './outbox';
+import type { RecordKind } from './record';
+import { RECORD_KINDS, parseRecord } from './record';
+import { getConfigNode } from '../shared/config-node';
+import { messageOf } from '../shared/errors';
+
+export interface ErpPostDef extends NodeDef {
+  connection: string;
+  kind: string;
+  mapping: string;
+}
+
+type Send = (msgs: (NodeMessage | null)[]) => void;
+
+/** Status texts (English); the editor catalog locales/en-US/erp-post.json holds the same under status.*. */
+const STATUS = {
+  config: 'config: __error__',
+  idle: 'all delivered (__delivered__ since start)',
+  queued: '__depth__ queued, oldest __age__',
+  retrying: '__depth__ queued, oldest __age__, retrying: __error__',
+  dead: '__dead__ dead letters, __depth__ queued',
+  alarm: 'ALARM __alarm__',
+} as const;
+
+function age(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3600_000)} h`;
+}
+
+export default function register(RED: NodeAPI): void {
+  RED.nodes.registerType('fh-erp-post', function (this: Node, def: ErpPostDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const t = (id: keyof typeof STATUS, vars: Record<string, string | number>): string => {
+      const text = RED._(`fh-erp-post.status.${id}`, vars);
+      // Without the catalog (a runtime that did not load it) Node-RED returns the key: use the English text.
+      return text.endsWith(`status.${id}`) ? STATUS[id].replace(/__(\w+)__/g, (_m, v: string) => String(vars[v] ?? '')) : text;
+    };
+    let ready: Extract<ErpConnectionNode['ready'], { outbox: unknown }>;
+    let mapping: FieldMapping;
+    const defaultKind = RECORD_KINDS.includes(def.kind as RecordKind) ? (def.kind as RecordKind) : undefined;
+    try {
+      const connection = getConfigNode<ErpConnectionNode>(RED, def.connection, 'fh-erp-connection', 'ERP connection');
+      const r = connection.ready;
+      if ('error' in r) throw r.error;
+      ready = r;
+      mapping = parseMapping(def.mapping);
+    } catch (err) {
+      node.status({ fill: 'red', shape: 'ring', text: t('config', { error: messageOf(err) }).slice(0, 120) });
+      node.error(`configuration: ${messageOf(err)}`);
+      return;
+    }
+    const { outbox, dialect } = ready;
+    let closed = false;
+    let lastError: string | undefined;
+
+    const showStats = (s: OutboxStats = outbox.stats()): void => {
+      if (closed || outbox.isClosed) return;
+      const vars = { depth: s.depth, age: age(s.oldestAgeMs), dead: s.deadLetters };
+      if (s.alarm) node.status({ fill: 'red', shape: 'dot', text: t('alarm', { ...vars, alarm: s.alarm }).slice(0, 120) });
+      else if (s.deadLetters > 0) node.status({ fill: 'red', shape: 'ring', text: t('dead', vars) });
+      else if (s.depth === 0) node.status({ fill: 'green', shape: 'dot', text: t('idle', { delivered: s.deliveredSinceStart }) });
+      else if (s.pausedUntil !== undefined && lastError) node.status({ fill: 'yellow', shape: 'ring', text: t('retrying', { ...vars, error: lastError }).slice(0, 120) });
+      else node.status({ fill: 'yellow', shape: 'dot', text: t('queued', vars) });
+    };
+    // Status at most every half second: a burst of deliveries must not flood the editor.
+    let statusTimer: NodeJS.Timeout | undefined;
+    const statusSoon = (): void => {
+      statusTimer ??= setTimeout(() => {
+        statusTimer = undefined;
+        showStats();
+      }, 500);
+    };
+    const ticker = setInterval(() => showStats(), 5000);
+    showStats();
+
+    const onEvent = (e: OutboxEvent): void => {
+      if (e.type === 'requeued' || e.type === 'purged') return statusSoon();
+      if (e.type === 'full') {
+        if (e.source === node.id) node.send([null, { topic: 'full', payload: { event: 'full', error: e.message } }]);
+        return statusSoon();
+      }
+      if (e.type === 'retry') lastError = e.failure.message;
+      else if (e.type === 'delivered') lastError = undefined;
+      statusSoon();
+      if (e.rec.source !== node.id) return;
+      const r = e.rec.record;
+      const payload: Record<string, unknown> = { event: e.type, key: r.key, kind: r.kind, order: r.order, attempts: e.type === 'delivered' ? e.attempts : e.rec.attempts };
+      if (e.type === 'delivered') Object.assign(payload, { ref: e.ref, foundByLookup: e.foundByLookup });
+      else if (e.type === 'dead') Object.assign(payload, { error: e.error, record: r });
+      else Object.assign(payload, { error: e.failure.message, failure: e.failure.kind, nextAttemptAt: e.nextAt });
+      node.send([null, { topic: e.type, payload }]);
+    };
+    outbox.on('event', onEvent);
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
+      let record;
+      try {
+        const input = recordInput(msg, mapping, (m, p) => RED.util.getMessageProperty(m, p) as unknown);
+        record = parseRecord(input, defaultKind ? { defaultKind } : {});
+        dialect.check(record);
+      } catch (err) {
+        node.status({ fill: 'red', shape: 'ring', text: messageOf(err).slice(0, 120) });
+        done(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      outbox.enqueue(record, node.id).then(
+        (accepted) => {
+          (msg as NodeMessage & { erp?: unknown }).erp = { event: 'accepted', key: accepted.key, seq: accepted.seq, duplicate: accepted.duplicate, kind: record.kind, order: record.order };
+          send([msg, null]);
+          statusSoon();
+          done();
+        },
+        (err: unknown) => {
+          showStats();
+          done(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+
+    node.on('close', (done: () => void) => {
+      closed = true;
+      clearInterval(ticker);
+      clearTimeout(statusTimer);
+      outbox.off('event', onEvent);
+      done();
+    });
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * fh-erp-connection and fh-erp-post in a real Node-RED runtime (node-red-node-test-helper) against the
+ * test REST service: acceptance on output 1 after the commit, delivery events on output 2, bad input
+ * refused through done(err) and not queued, the full-outbox alarm, status, a redeploy that closes the
+ * outbox and finds its records again, credentials kept out of the flow, and TLS (verification on by
+ * default, a custom CA, an explicit opt-out).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import helper from 'node-red-node-test-helper';
+import type { TestFlows } from 'node-red-node-test-helper';
+import type { Node } from 'node-red';
+import connectionNode from '../../nodes/erp/erp-connection';
+import type { ErpConnectionNode } from '../../nodes/erp/erp-connection';
+import postNode from '../../nodes/erp/erp-post';
+import { tempDir } from '../support/hub-process';
+import { statusMatching } from '../support/node-red';
+import { RestTestServer } from './servers/rest';
+import { until } from './support/harness';
+
+const userDir = tempDir('erp-node');
+helper.init(require.resolve('node-red'), { userDir, uiPort: 0, uiHost: '127.0.0.1' });
+
+type Msg = Record<string, unknown> & { erp?: Record<string, unknown> };
+
+function flow(baseUrl: string, extra: Record<string, unknown> = {}, post: Record<string, unknown> = {}): TestFlows {
+  return [
+    { id: 'tab', type: 'tab' },
+    {
+      id: 'erp', type: 'fh-erp-connection', name: 'mes-api', dialect: 'rest', baseUrl, authType: 'bearer', timeout: 1, connectTimeout: 1, retryBase: 0.02, retryCap: 0.2, settle: 0.1, concurrency: 2, maxRecords: 1000, maxMB: 1,
+      restMethod: 'POST', restUrl: '/bookings', restBody: '{"key": "{{key}}", "order": "{{order}}", "qty": "{{yield}}"}', restLookupUrl: '/bookings?key={{key}}', restKinds: 'confirmation,downtime', ...extra,
+    },
+    { id: 'post', type: 'fh-erp-post', z: 'tab', name: 'confirmations', connection: 'erp', kind: 'confirmation', mapping: '', wires: [['accepted'], ['events']], ...post },
+    { id: 'accepted', type: 'helper', z: 'tab' },
+    { id: 'events', type: 'helper', z: 'tab' },
+  ] as TestFlows;
+}
+const CREDS = { erp: { token: 'static-token' } };
+
+/** Sends a message; resolves with the first output message or the error given to done(). */
+function post(node: Node, accepted: Node, msg: Msg): Promise<{ msg?: Msg; error?: string }> {
+  return new Promise((resolve) => {
+    const onOut = (m: Msg): void => {
+      cleanup();
+      resolve({ msg: m });
+    };
+    const onError = (call: { args: unknown[] }): void => {
+      cleanup();
+      resolve({ error: String(call.args[0]) });
+    };
+    const cleanup = (): void => {
+      accepted.removeListener('input', onOut);
+      (node as unknown as EventEmitter).removeListener('call:error', onError);
+    };
+    accepted.on('input', onOut);
+    (node as unknown as EventEmitter).on('call:error', onError);
+    node.receive(msg);
+  });
+}
+
+describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
+  this.timeout(20000);
+  let server: RestTestServer;
+  let events: Msg[];
+
+  const load = async (extra: Record<string, unknown> = {}, postProps: Record<string, unknown> = {}, url = server.url): Promise<{ node: Node; accepted: Node; conn: ErpConnectionNode }> => {
+    await helper.load([connectionNode, postNode], flow(url, extra, postProps), CREDS);
+    events = [];
+    helper.getNode('events').on('input', (m: Msg) => events.push(m));
+    return { node: helper.getNode('post'), accepted: helper.getNode('accepted'), conn: helper.getNode('erp') as ErpConnectionNode };
+  };
+  const outboxOf = (conn: ErpConnectionNode): NonNullable<Extract<ErpConnectionNode['ready'], { outbox: unknown }>['outbox']> => {
+    const r = conn.ready;
+    if ('error' in r) throw r.error;
+    return r.outbox;
+  };
+
+  beforeEach(async () => {
+    // Each test starts with no outbox file (the config node id, and so the file name, is the same).
+    fs.rmSync(path.join(userDir, 'factoryhub'), { recursive: true, force: true });
+    server = await new RestTestServer('bearer').start();
+    await new Promise<void>((r) => helper.startServer(r));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(r));
+    await server.stop();
+  });
+
+  it('accepts a record (output 1, after the commit) and reports its delivery (output 2)', async () => {
+    const { node, accepted, conn } = await load();
+    const res = await post(node, accepted, { payload: { order: '4711', yield: 12, key: 'n-1' }, topic: 'line1' });
+    assert.equal(res.error, undefined);
+    assert.deepEqual(res.msg?.erp, { event: 'accepted', key: 'n-1', seq: 1, duplicate: false, kind: 'confirmation', order: '4711' });
+    assert.equal(res.msg?.topic, 'line1');
+    await until(() => events.some((e) => e.topic === 'delivered'), 'the delivered event');
+    const delivered = events.find((e) => e.topic === 'delivered');
+    assert.deepEqual({ ...(delivered?.payload as Record<string, unknown>) }, { event: 'delivered', key: 'n-1', kind: 'confirmation', order: '4711', attempts: 1, ref: 'B-1', foundByLookup: false });
+    assert.equal(server.bookings[0].doc.qty, 12);
+    await statusMatching(node, /all delivered \(1 since start\)/);
+    // The secret never appears in the config node's properties, only in its credentials.
+    assert.equal((conn as unknown as Record<string, unknown>).token, undefined);
+    assert.equal(conn.credentials.token, 'static-token');
+    assert.equal(outboxOf(conn).stats().deliveredSinceStart, 1);
+  });
+
+  it('refuses bad input with a specific error through done(err), and queues nothing', async () => {
+    const { node, accepted, conn } = await load();
+    assert.match((await post(node, accepted, { payload: { yield: 5 } })).error ?? '', /order is missing/);
+    assert.match((await post(node, accepted, { payload: { order: 'A', yield: -1 } })).error ?? '', /yield must not be negative/);
+    assert.match((await post(node, accepted, { payload: 42 })).error ?? '', /a record must be an object, not number/);
+    assert.match((await post(node, accepted, { payload: { kind: 'shift-oee', workCenter: 'L', shift: 'A', start: 0, end: 1, oee: { availability: 1, performance: 1, quality: 1, oee: 1 } } })).error ?? '', /takes confirmation, downtime records, not shift-oee/);
+    assert.equal(outboxOf(conn).stats().depth, 0);
+    assert.equal(outboxOf(conn).store.counts.delivered, 0);
+  });
+
+  it('maps fields from the message (order=topic, yield=payload)', async () => {
+    const { node, accepted } = await load({}, { mapping: 'order=topic, yield=payload' });
+    const res = await post(node, accepted, { topic: 'A-9', payload: 7 });
+    assert.equal(res.msg?.erp?.order, 'A-9');
+    await until(() => server.bookings.length === 1, 'the booking');
+    assert.equal(server.bookings[0].doc.qty, 7);
+  });
+
+  it('when the outbox is full: done(err), an alarm on output 2 and in the status; a resend is still recognised', async () => {
+    await server.setDown(true);
+    const { node, accepted } = await load({ maxRecords: 2 });
+    await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'f-1' } });
+    await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'f-2' } });
+    const res = await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'f-3' } });
+    assert.match(res.error ?? '', /outbox full \(2 of 2 records/);
+    await until(() => events.some((e) => e.topic === 'full'), 'the full event');
+    await statusMatching(node, /ALARM outbox full/);
+    assert.equal((await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'f-2' } })).msg?.erp?.duplicate, true);
+  });
+
+  it('a redeploy closes the outbox within the close timeout and the new one delivers what was queued', async () => {
+    await server.setDown(true);
+    const { node, accepted } = await load();
+    for (let i = 0; i < 5; i++) await post(node, accepted, { payload: { order: 'R', yield: i, key: `r-${i}` } });
+    const t0 = Date.now();
+    await helper.setFlows(flow(server.url, { name: 'mes-api (edited)' }), 'full', CREDS);
+    assert.ok(Date.now() - t0 < 15_000);
+    await server.setDown(false);
+    await until(() => server.bookings.length === 5, 'the five bookings after the redeploy');
+    assert.deepEqual(server.bookings.map((b) => b.token), ['r-0', 'r-1', 'r-2', 'r-3', 'r-4']);
+    assert.ok(fs.existsSync(path.join(userDir, 'factoryhub', 'erp', 'erp.sqlite')));
+  });
+
+  describe('TLS', () => {
+    let tls: https.Server | undefined;
+    let cert = '';
+    before(function () {
+      try {
+        const dir = tempDir('erp-tls');
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+        cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+        tls = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert }, (req, res) => {
+          server.app(req, res);
+        });
+      } catch {
+        this.skip(); // no openssl to make a certificate
+      }
+    });
+    after(() => tls?.close());
+    const tlsUrl = async (): Promise<string> => {
+      if (!tls!.listening) await new Promise<void>((r) => tls!.listen(0, '127.0.0.1', r));
+      return `https://127.0.0.1:${(tls!.address() as AddressInfo).port}`;
+    };
+
+    it('verifies certificates by default: a self-signed server is refused (retried, nothing booked)', async () => {
+      const { node, accepted, conn } = await load({}, {}, await tlsUrl());
+      await post(node, accepted, { payload: { order: 'T', yield: 1, key: 't-1' } });
+      await until(() => /self-signed|SELF_SIGNED/i.test(outboxOf(conn).stats().lastError?.message ?? ''), 'a certificate error');
+      assert.equal(server.bookings.length, 0);
+    });
+
+    it('trusts a custom CA, and delivers with verification explicitly turned off', async () => {
+      const { node, accepted } = await load({ ca: cert }, {}, await tlsUrl());
+      await post(node, accepted, { payload: { order: 'T', yield: 1, key: 't-2' } });
+      await until(() => server.bookings.length === 1, 'the booking over TLS with the custom CA');
+      await helper.unload();
+      const second = await load({ tlsVerify: false }, {}, await tlsUrl());
+      await post(second.node, second.accepted, { payload: { order: 'T', yield: 1, key: 't-3' } });
+      await until(() => server.bookings.length === 2, 'the booking without verification');
+    });
+  });
+});
