@@ -19,12 +19,10 @@ import connectionNode from '../../nodes/erp/erp-connection';
 import type { ErpConnectionNode } from '../../nodes/erp/erp-connection';
 import postNode from '../../nodes/erp/erp-post';
 import { tempDir } from '../support/hub-process';
-import { statusMatching } from '../support/node-red';
+import { statusMatching, useTestRuntime } from '../support/node-red';
 import { RestTestServer } from './servers/rest';
 import { until } from './support/harness';
 
-const userDir = tempDir('erp-node');
-helper.init(require.resolve('node-red'), { userDir, uiPort: 0, uiHost: '127.0.0.1' });
 
 type Msg = Record<string, unknown> & { erp?: Record<string, unknown> };
 
@@ -64,6 +62,7 @@ function post(node: Node, accepted: Node, msg: Msg): Promise<{ msg?: Msg; error?
 }
 
 describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
+  const userDir = useTestRuntime('erp-node');
   this.timeout(20000);
   let server: RestTestServer;
   let events: Msg[];

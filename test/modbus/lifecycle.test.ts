@@ -24,8 +24,8 @@ import type { TagRow } from '../../nodes/tags/tag';
 import { startModbusServer } from '../support/modbus-server';
 import type { ModbusTestServer } from '../support/modbus-server';
 import { tempDir } from '../support/hub-process';
+import { useTestRuntime } from '../support/node-red';
 
-helper.init(require.resolve('node-red'), { userDir: tempDir('modbus-lifecycle'), uiPort: 0, uiHost: '127.0.0.1' });
 
 v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -74,6 +74,7 @@ function nextMessage(node: Node, timeoutMs = 5000): Promise<Record<string, unkno
 }
 
 describe('Modbus nodes: lifecycle', function () {
+  useTestRuntime('modbus-lifecycle');
   this.timeout(120000);
 
   describe('a flow redeployed 100 times', () => {

@@ -13,10 +13,9 @@ import { openConnectionCount } from '../../nodes/modbus/pool';
 import type { TagRow } from '../../nodes/tags/tag';
 import type { ModbusTestServer } from '../support/modbus-server';
 import { startModbusServer } from '../support/modbus-server';
-import { lastStatus, statusMatching, statusTexts } from '../support/node-red';
+import { lastStatus, statusMatching, statusTexts, useTestRuntime } from '../support/node-red';
 import type { TestFlows } from 'node-red-node-test-helper';
 
-helper.init(require.resolve('node-red'));
 
 type Msg = Record<string, unknown> & { topic?: string; payload?: unknown; quality?: string };
 
@@ -82,6 +81,7 @@ function latest(msgs: Msg[]): Map<string, Msg> {
 }
 
 describe('fh-modbus-read against a real Modbus TCP server', function () {
+  useTestRuntime('modbus-read');
   this.timeout(20000);
   let server: ModbusTestServer;
 

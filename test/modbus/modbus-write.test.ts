@@ -16,10 +16,8 @@ import { AuditLog } from '../../nodes/shared/audit-log';
 import type { TagRow } from '../../nodes/tags/tag';
 import type { ModbusTestServer } from '../support/modbus-server';
 import { startModbusServer } from '../support/modbus-server';
-import { tempDir } from '../support/hub-process';
+import { useTestRuntime } from '../support/node-red';
 
-const userDir = tempDir('modbus-write');
-helper.init(require.resolve('node-red'), { userDir, uiPort: 0, uiHost: '127.0.0.1' });
 
 const ROWS: TagRow[] = [
   { name: 'plant/line1/filler/speedSetpoint', address: 'hr:100', dataType: 'float32', access: 'read-write', unit: 'ppm' },
@@ -66,6 +64,7 @@ function write(node: Node, out: Node, msg: Msg): Promise<{ msg?: Msg; error?: st
 }
 
 describe('fh-modbus-write against a real Modbus TCP server', function () {
+  const userDir = useTestRuntime('modbus-write');
   this.timeout(20000);
   let server: ModbusTestServer;
   let node: Node;

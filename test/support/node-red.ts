@@ -1,5 +1,7 @@
 /** Small typed views of what node-red-node-test-helper's spies record on runtime nodes. */
 import type { Node } from 'node-red';
+import helper from 'node-red-node-test-helper';
+import { tempDir } from './hub-process';
 
 interface Spy<A extends unknown[]> {
   readonly args: A[];
@@ -26,4 +28,14 @@ export async function statusMatching(node: Node, re: RegExp, timeoutMs = 5000): 
     if (Date.now() > until) throw new Error(`status never matched ${re}: ${statusTexts(node).join(' | ')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Points node-red-node-test-helper at a fresh user directory for the enclosing describe. The helper is
+ * one object for the whole mocha run: an init at module level would be overwritten by the next file's.
+ */
+export function useTestRuntime(name: string): string {
+  const userDir = tempDir(name);
+  before(() => helper.init(require.resolve('node-red'), { userDir, uiPort: 0, uiHost: '127.0.0.1' }));
+  return userDir;
 }

@@ -8,8 +8,8 @@ import helper from 'node-red-node-test-helper';
 import type { TestFlows } from 'node-red-node-test-helper';
 import tagMapNode, { tagMapProblem } from '../../nodes/tags/tag-map';
 import type { TagMapNode } from '../../nodes/tags/tag-map';
+import { useTestRuntime } from '../support/node-red';
 
-helper.init(require.resolve('node-red'));
 
 const TEMPLATES = [
   {
@@ -26,6 +26,7 @@ function flow(map: Record<string, unknown>): TestFlows {
 }
 
 describe('tags/fh-tag-map node', () => {
+  useTestRuntime('tag-map-node');
   before((done) => {
     helper.startServer(done);
   });
