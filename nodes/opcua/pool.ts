@@ -1,0 +1,66 @@
+/**
+ * One session per endpoint in the whole runtime: every node of an endpoint, and endpoint config nodes
+ * with the same URL, security, user and PKI, share it. Embedded servers often allow 2 to 10 sessions;
+ * a session per node is what makes the peers fail with BadTooManySessions. No Node-RED here.
+ */
+import { sessionKey } from './endpoint-settings';
+import type { SessionOptions } from './session';
+import { EndpointSession } from './session';
+
+interface Entry {
+  readonly session: EndpointSession;
+  users: number;
+}
+
+const pool = new Map<string, Entry>();
+
+export interface SessionLease {
+  readonly session: EndpointSession;
+  /** Gives the lease back; the last one closes the session. */
+  release(): Promise<void>;
+}
+
+export function acquireSession(options: SessionOptions): SessionLease {
+  // Settings that change how the session behaves (timeouts, backoff) are part of the key too: a config
+  // node redeployed with other timings gets a session with those timings.
+  const { settings, pkiDir, ...timing } = options;
+  const key = `${sessionKey(settings, pkiDir)}|${JSON.stringify(timing)}`;
+  let entry = pool.get(key);
+  if (!entry) {
+    entry = { session: new EndpointSession(options), users: 0 };
+    pool.set(key, entry);
+    entry.session.start();
+  }
+  entry.users++;
+  const held = entry;
+  let released = false;
+  return {
+    session: held.session,
+    release: async () => {
+      if (released) return;
+      released = true;
+      held.users--;
+      if (held.users > 0) return;
+      if (pool.get(key) === held) pool.delete(key);
+      await held.session.close();
+    },
+  };
+}
+
+/** Sessions alive in this process (leak tests, health page). */
+export function openSessionCount(): number {
+  return pool.size;
+}
+
+/** Sessions waiting on a certificate with this thumbprint try again now (it was just trusted). */
+export function retryUntrusted(thumbprint: string): number {
+  let n = 0;
+  for (const { session } of pool.values()) {
+    const s = session.state;
+    if (s.kind === 'error' && s.thumbprint === thumbprint) {
+      session.retryNow();
+      n++;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,153 @@
+/**
+ * Recovery without a redeploy, against real node-opcua servers: a server down at deploy; a server
+ * process killed and started again while subscribed; a server that drops every session but keeps the
+ * connection; a server that stops publishing (its subscription deleted without a word) - the watchdog
+ * rebuilds it. In every case values flow again by themselves within seconds.
+ */
+import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+import type { TestFlows } from 'node-red-node-test-helper';
+import type { Node } from 'node-red';
+import type { OpcUaEndpointNode } from '../../nodes/opcua/opcua-endpoint';
+import { freePort, startTestServer } from '../support/opcua-server';
+import type { TestServer } from '../support/opcua-server';
+import { OpcUaServerProcess } from '../support/opcua-server-process';
+import type { FlowNode, Msg } from '../support/opcua-flows';
+import { OPCUA_NODES, endpoint, opcuaUserDir, tagMap, useRuntimeSettings, waitFor } from '../support/opcua-flows';
+import { lastStatus, statusMatching, statusTexts } from '../support/node-red';
+
+const COUNTER = [{ name: 'plant/line1/filler/count', address: 'ns=1;s=Counter', dataType: 'int32' }];
+
+function flow(url: string, publishingInterval = 200): TestFlows {
+  const nodes: FlowNode[] = [
+    { id: 'tab', type: 'tab' },
+    endpoint('ep', url, { reconnectMax: 1 }),
+    tagMap('map', COUNTER),
+    {
+      id: 'sub',
+      type: 'fh-opcua-subscribe',
+      z: 'tab',
+      endpoint: 'ep',
+      tagMap: 'map',
+      prefix: '',
+      samplingInterval: 0,
+      publishingInterval,
+      queueSize: 10,
+      deadbandType: 'none',
+      deadband: 0,
+      output: 'each',
+      wires: [['out']],
+    },
+    { id: 'out', type: 'helper', z: 'tab' },
+  ];
+  return nodes;
+}
+
+/** Resolves once `count` new values arrived after the call. */
+function values(out: Node, count: number, timeoutMs: number, what: string): Promise<Msg[]> {
+  const got: Msg[] = [];
+  const listener = (m: Msg): void => {
+    if (m.quality === 'good') got.push(m);
+  };
+  out.on('input', listener);
+  return waitFor(() => got.length >= count, timeoutMs, what).then(
+    () => {
+      out.removeListener('input', listener);
+      return got;
+    },
+    (err: unknown) => {
+      out.removeListener('input', listener);
+      throw err;
+    },
+  );
+}
+
+describe('OPC UA recovery: values flow again by themselves', function () {
+  this.timeout(60000);
+  let userDir = '';
+  before(async () => {
+    userDir = await opcuaUserDir('opcua-recovery');
+  });
+  useRuntimeSettings(() => userDir);
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it('a server down at deploy: the nodes say so, and connect when it appears', async () => {
+    const port = await freePort();
+    await helper.load(OPCUA_NODES, flow(`opc.tcp://127.0.0.1:${port}`));
+    const sub = helper.getNode('sub');
+    await statusMatching(sub, /^reconnecting in \d+ s \(ECONNREFUSED\)$/, 5000);
+    const server = await startTestServer({ port });
+    try {
+      const started = Date.now();
+      await values(helper.getNode('out'), 3, 8000, 'values after the server appeared');
+      assert.ok(Date.now() - started < 8000);
+      await waitFor(() => lastStatus(sub).text === 'connected: 1 items', 5000, 'status connected again');
+    } finally {
+      await helper.unload();
+      await server.stop();
+    }
+  });
+
+  it('a server process killed and started again: subscriptions and items come back', async () => {
+    const proc = new OpcUaServerProcess(await freePort());
+    await proc.start();
+    try {
+      await helper.load(OPCUA_NODES, flow(proc.url));
+      const out = helper.getNode('out');
+      await values(out, 3, 10000, 'values before the crash');
+      await proc.kill();
+      const sub = helper.getNode('sub');
+      await statusMatching(sub, /reconnecting in \d+ s \((connection lost|ECONNREFUSED|connection closed.*)\)/, 5000);
+      await proc.start();
+      const restarted = Date.now();
+      const after = await values(out, 3, 15000, 'values after the restart');
+      // The restarted server counts from 0 again: these are new values, not a replay.
+      assert.ok((after[0].payload as number) < 100, `fresh counter ${String(after[0].payload)}`);
+      assert.ok(Date.now() - restarted < 15000);
+      await waitFor(() => lastStatus(sub).text === 'connected: 1 items', 5000, 'status connected again');
+    } finally {
+      await helper.unload();
+      await proc.kill();
+    }
+  });
+
+  describe('against one in-process server', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer();
+    });
+    after(async () => {
+      await server.stop();
+    });
+
+    it('a server that drops every session (connection kept): a new session, items again', async () => {
+      await helper.load(OPCUA_NODES, flow(server.url));
+      const out = helper.getNode('out');
+      await values(out, 3, 5000, 'values before');
+      server.dropSessions();
+      assert.equal(server.sessionCount(), 0);
+      await values(out, 5, 15000, 'values after the sessions were dropped');
+      assert.equal(server.sessionCount(), 1, 'one session again, not one per attempt');
+    });
+
+    it('a server that stops publishing: the watchdog says stale and rebuilds the subscription', async () => {
+      await helper.load(OPCUA_NODES, flow(server.url, 100));
+      const out = helper.getNode('out');
+      const sub = helper.getNode('sub');
+      await values(out, 3, 5000, 'values before');
+      const session = (helper.getNode('ep') as unknown as OpcUaEndpointNode).session();
+      assert.equal(server.dropSubscriptions(), 1, 'the server deleted our subscription without telling us');
+      const silentSince = Date.now();
+      await statusMatching(sub, /^stale: no data or keep-alive for [\d.]+ s; rebuilding the subscription$/, 10000);
+      await values(out, 3, 10000, 'values after the rebuild');
+      const took = Date.now() - silentSince;
+      assert.ok(took < 12000, `recovered in ${took} ms`);
+      assert.equal(session.state.kind, 'connected', 'the session itself was kept');
+      assert.equal(server.subscriptionCount(), 1);
+      await waitFor(() => lastStatus(sub).text === 'connected: 1 items', 5000, 'status connected again');
+      assert.ok(statusTexts(sub).some((t) => t.startsWith('stale')), 'stale was shown');
+    });
+  });
+});
