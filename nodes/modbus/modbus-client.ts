@@ -2,7 +2,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { ConnectionState, ModbusConnection } from './connection';
 import { DEFAULT_CONNECTION_OPTIONS } from './connection';
-import type { Lease } from './pool';
+import type { Lease } from '../shared/shared-pool';
 import { acquireConnection } from './pool';
 import type { Endpoint } from './transport';
 import { ModbusSerialTransport } from './transport';
@@ -76,14 +76,14 @@ export default function register(RED: NodeAPI): void {
     }
     node.endpointName = endpoint ? `${def.name || ''} ${endpoint.kind === 'rtu' ? endpoint.path : `${endpoint.host}:${endpoint.port}`}`.trim() : def.name || def.id;
 
-    let lease: Lease | undefined;
+    let lease: Lease<ModbusConnection> | undefined;
     node.connection = () => {
       if (configError || !endpoint) throw configError ?? new ConfigError('no endpoint');
       lease ??= acquireConnection(
         { ...DEFAULT_CONNECTION_OPTIONS, endpoint, timeoutMs, reconnectMaxMs },
         (ep, ms) => new ModbusSerialTransport(ep, ms),
       );
-      return lease.connection;
+      return lease.resource;
     };
     node.watch = (listener) => {
       const connection = node.connection();

@@ -5,46 +5,21 @@
 import type { ConnectionOptions } from './connection';
 import { ModbusConnection } from './connection';
 import type { Endpoint, Transport } from './transport';
+import type { Lease } from '../shared/shared-pool';
+import { SharedPool } from '../shared/shared-pool';
 
-interface Entry {
-  readonly connection: ModbusConnection;
-  users: number;
-}
-
-const pool = new Map<string, Entry>();
-
-export interface Lease {
-  readonly connection: ModbusConnection;
-  /** Gives the lease back; the last one closes the connection. */
-  release(): Promise<void>;
-}
+const pool = new SharedPool<ModbusConnection>();
 
 export function acquireConnection(
   options: ConnectionOptions,
   createTransport: (endpoint: Endpoint, timeoutMs: number) => Transport,
-): Lease {
+): Lease<ModbusConnection> {
   // Same device and same settings: same connection (a redeploy that changes nothing keeps it open).
-  const key = JSON.stringify(options);
-  let entry = pool.get(key);
-  if (!entry) {
-    entry = { connection: new ModbusConnection(options, createTransport), users: 0 };
-    pool.set(key, entry);
-    entry.connection.start();
-  }
-  entry.users++;
-  const held = entry;
-  let released = false;
-  return {
-    connection: held.connection,
-    release: async () => {
-      if (released) return;
-      released = true;
-      held.users--;
-      if (held.users > 0) return;
-      if (pool.get(key) === held) pool.delete(key);
-      await held.connection.close();
-    },
-  };
+  return pool.acquire(JSON.stringify(options), () => {
+    const connection = new ModbusConnection(options, createTransport);
+    connection.start();
+    return connection;
+  });
 }
 
 /** Connections alive in this process (for leak tests and the IT health page). */

@@ -96,7 +96,7 @@ export default function register(RED: NodeAPI): void {
           settings,
           pkiDir: pkiFolder(RED.settings.userDir),
         });
-        return lease.session;
+        return lease.resource;
       };
       node.session = () => {
         usedByNodes = true;
@@ -115,7 +115,7 @@ export default function register(RED: NodeAPI): void {
         }
         return session;
       };
-      node.openSession = () => lease?.session;
+      node.openSession = () => lease?.resource;
       node.configProblem = () => configError?.message;
       node.watch = (listener) => {
         const session = node.session();

@@ -6,45 +6,23 @@
 import { sessionKey } from './endpoint-settings';
 import type { SessionOptions } from './session';
 import { EndpointSession } from './session';
+import type { Lease } from '../shared/shared-pool';
+import { SharedPool } from '../shared/shared-pool';
 
-interface Entry {
-  readonly session: EndpointSession;
-  users: number;
-}
+const pool = new SharedPool<EndpointSession>();
 
-const pool = new Map<string, Entry>();
-
-export interface SessionLease {
-  readonly session: EndpointSession;
-  /** Gives the lease back; the last one closes the session. */
-  release(): Promise<void>;
-}
+export type SessionLease = Lease<EndpointSession>;
 
 export function acquireSession(options: SessionOptions): SessionLease {
   // Settings that change how the session behaves (timeouts, backoff) are part of the key too: a config
   // node redeployed with other timings gets a session with those timings.
   const { settings, pkiDir, ...timing } = options;
   const key = `${sessionKey(settings, pkiDir)}|${JSON.stringify(timing)}`;
-  let entry = pool.get(key);
-  if (!entry) {
-    entry = { session: new EndpointSession(options), users: 0 };
-    pool.set(key, entry);
-    entry.session.start();
-  }
-  entry.users++;
-  const held = entry;
-  let released = false;
-  return {
-    session: held.session,
-    release: async () => {
-      if (released) return;
-      released = true;
-      held.users--;
-      if (held.users > 0) return;
-      if (pool.get(key) === held) pool.delete(key);
-      await held.session.close();
-    },
-  };
+  return pool.acquire(key, () => {
+    const session = new EndpointSession(options);
+    session.start();
+    return session;
+  });
 }
 
 /** Sessions alive in this process (leak tests, health page). */
@@ -55,7 +33,7 @@ export function openSessionCount(): number {
 /** Sessions waiting on a certificate with this thumbprint try again now (it was just trusted). */
 export function retryUntrusted(thumbprint: string): number {
   let n = 0;
-  for (const { session } of pool.values()) {
+  for (const session of pool.resources()) {
     const s = session.state;
     if (s.kind === 'error' && s.thumbprint === thumbprint) {
       session.retryNow();

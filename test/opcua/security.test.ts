@@ -155,14 +155,14 @@ describe("the hub's own application certificate", () => {
     const settings = { url: server.url, securityMode: 'None', securityPolicy: 'None', identity: { kind: 'anonymous' } } as const;
     try {
       const first = acquireSession({ ...DEFAULT_SESSION_OPTIONS, settings, pkiDir });
-      await first.session.whenConnected(15000);
+      await first.resource.whenConnected(15000);
       await first.release();
       const file = path.join(pkiDir, 'own', 'certs', 'client_certificate.pem');
       const made = new X509Certificate(fs.readFileSync(file));
       assert.match(made.subjectAltName ?? '', /URI:urn:[^:]+:FactoryHub/);
       assert.ok(fs.existsSync(path.join(pkiDir, 'own', 'private', 'private_key.pem')));
       const second = acquireSession({ ...DEFAULT_SESSION_OPTIONS, settings, pkiDir });
-      await second.session.whenConnected(15000);
+      await second.resource.whenConnected(15000);
       await second.release();
       assert.equal(new X509Certificate(fs.readFileSync(file)).fingerprint, made.fingerprint, 'the same certificate, not a new one');
     } finally {
