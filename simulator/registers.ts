@@ -11,7 +11,7 @@
  */
 import { compileReader, encodeValue } from '../nodes/modbus/codec';
 import type { EngValue } from '../nodes/modbus/codec';
-import { AREA_SHORT } from '../nodes/tags/address';
+import { AREA_SHORT, registerCount } from '../nodes/tags/address';
 import type { Access, ByteOrder, DataType, ModbusArea, Tag, TagRow } from '../nodes/tags/tag';
 import type { Machine, MachineSnapshot, MachineState } from './machine';
 
@@ -223,21 +223,7 @@ export interface MachineRegisterMap {
 }
 
 function spanOf(spec: PointSpec): number {
-  if (spec.area === 'coil' || spec.area === 'discrete') return 1;
-  switch (spec.dataType) {
-    case 'int32':
-    case 'uint32':
-    case 'float32':
-      return 2;
-    case 'int64':
-    case 'uint64':
-    case 'float64':
-      return 4;
-    case 'string':
-      return Math.ceil((spec.length ?? 0) / 2);
-    default:
-      return 1;
-  }
+  return spec.area === 'coil' || spec.area === 'discrete' ? 1 : registerCount(spec.dataType, spec.length);
 }
 
 /** `hr:20`, `co:2`: the canonical address spelling of the tag model. */

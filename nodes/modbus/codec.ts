@@ -29,6 +29,7 @@
  * specialised for the data type, byte order and scaling, so a scan does no type dispatch and
  * allocates nothing (except the unavoidable BigInt of 64-bit raw values).
  */
+import { registerCount as registersOf } from '../tags/address';
 import type { ByteOrder, DataType, Tag } from '../tags/tag';
 
 /** A value as it sits in the device, before scaling. int64/uint64 are bigint. */
@@ -86,24 +87,9 @@ function stringLength(tag: Tag): number {
   return n;
 }
 
-/** Registers the tag occupies (for coils/discrete inputs: bits, always 1). */
+/** Registers the tag occupies (for coils/discrete inputs: bits, always 1); a string needs its length. */
 export function registerCount(tag: Tag): number {
-  switch (tag.dataType) {
-    case 'bool':
-    case 'int16':
-    case 'uint16':
-      return 1;
-    case 'int32':
-    case 'uint32':
-    case 'float32':
-      return 2;
-    case 'int64':
-    case 'uint64':
-    case 'float64':
-      return 4;
-    case 'string':
-      return Math.ceil(stringLength(tag) / 2);
-  }
+  return registersOf(tag.dataType, tag.dataType === 'string' ? stringLength(tag) : undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
