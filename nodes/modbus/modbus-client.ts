@@ -95,12 +95,16 @@ export default function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       const l = lease;
       lease = undefined;
-      // Time-boxed: Node-RED waits 15 s at most for done().
-      const timer = setTimeout(done, 5000);
-      void (l ? l.release() : Promise.resolve()).finally(() => {
+      // Time-boxed (Node-RED waits 15 s at most), and done() called once whichever comes first.
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
         done();
-      });
+      };
+      const timer = setTimeout(finish, 5000);
+      void (l ? l.release() : Promise.resolve()).finally(finish);
     });
   });
 }
