@@ -34,6 +34,11 @@ export class HubProcess {
 
   constructor(readonly options: HubOptions) {}
 
+  /** Process id of the running hub (for CPU and memory readings), undefined when stopped. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Everything the hub printed so far. */
   get log(): string {
     return this.output;
