@@ -1,8 +1,9 @@
 /**
  * fh-erp-post: accepts a record (msg.payload, or fields mapped from the message) into the connection's
  * outbox. Output 1: the message once the record is on disk (msg.erp.key, .seq, .duplicate). Output 2:
- * later, one message per delivery event of this node's records (delivered, dead letter, retrying), and
- * the alarm when the outbox is full. Bad input is refused with a specific error and never queued.
+ * later, one message per delivery event of this node's records (delivered, dead letter, retrying), the
+ * alarm when the outbox is full, and the outbox's figures (topic `outbox`) when they change, for a
+ * dashboard. Bad input is refused with a specific error and never queued.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { ErpConnectionNode } from './erp-connection';
@@ -64,9 +65,31 @@ export default function register(RED: NodeAPI): void {
     const { outbox, dialect } = ready;
     let closed = false;
     let lastError: string | undefined;
+    let lastFigures = '';
+
+    /** The outbox's figures on output 2 when they changed (the age of the oldest record in whole seconds). */
+    const sendFigures = (s: OutboxStats): void => {
+      const payload = {
+        event: 'outbox',
+        connection: ready.label,
+        depth: s.depth,
+        oldestAgeMs: s.oldestAgeMs,
+        deadLetters: s.deadLetters,
+        deliveredSinceStart: s.deliveredSinceStart,
+        full: s.full,
+        alarm: s.alarm ?? null,
+        retrying: s.pausedUntil !== undefined && lastError !== undefined,
+        lastError: lastError ?? null,
+      };
+      const figures = JSON.stringify({ ...payload, oldestAgeMs: Math.floor(s.oldestAgeMs / 1000) });
+      if (figures === lastFigures) return;
+      lastFigures = figures;
+      node.send([null, { topic: 'outbox', payload }]);
+    };
 
     const showStats = (s: OutboxStats = outbox.stats()): void => {
       if (closed || outbox.isClosed) return;
+      sendFigures(s);
       const vars = { depth: s.depth, age: age(s.oldestAgeMs), dead: s.deadLetters };
       if (s.alarm) node.status({ fill: 'red', shape: 'dot', text: t('alarm', { ...vars, alarm: s.alarm }).slice(0, 120) });
       else if (s.deadLetters > 0) node.status({ fill: 'red', shape: 'ring', text: t('dead', vars) });
@@ -84,6 +107,11 @@ export default function register(RED: NodeAPI): void {
     };
     const ticker = setInterval(() => showStats(), 5000);
     showStats();
+    // Once more when the flow has started: figures sent while its nodes are still being created are lost.
+    const firstFigures = setTimeout(() => {
+      lastFigures = '';
+      showStats();
+    }, 1000);
 
     const onEvent = (e: OutboxEvent): void => {
       if (e.type === 'requeued' || e.type === 'purged') return statusSoon();
@@ -133,6 +161,7 @@ export default function register(RED: NodeAPI): void {
       closed = true;
       clearInterval(ticker);
       clearTimeout(statusTimer);
+      clearTimeout(firstFigures);
       outbox.off('event', onEvent);
       done();
     });

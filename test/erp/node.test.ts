@@ -106,10 +106,18 @@ describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
     assert.equal((conn as unknown as Record<string, unknown>).token, undefined);
     assert.equal(conn.credentials.token, 'static-token');
     assert.equal(outboxOf(conn).stats().deliveredSinceStart, 1);
+    // The outbox's figures for a dashboard: sent on change, ending with the delivered state.
+    await until(() => events.some((e) => e.topic === 'outbox' && (e.payload as { deliveredSinceStart?: number }).deliveredSinceStart === 1), 'the outbox figures after the delivery');
+    const figures = events.filter((e) => e.topic === 'outbox').map((e) => e.payload as Record<string, unknown>);
+    assert.deepEqual(figures[figures.length - 1], { event: 'outbox', connection: 'mes-api', depth: 0, oldestAgeMs: 0, deadLetters: 0, deliveredSinceStart: 1, full: false, alarm: null, retrying: false, lastError: null });
+    assert.equal(new Set(figures.map((f) => JSON.stringify(f))).size, figures.length, 'only changes are sent');
   });
 
   it('refuses bad input with a specific error through done(err), and queues nothing', async () => {
     const { node, accepted, conn } = await load();
+    // The first figures come once the flow has started, even with nothing ever queued.
+    await until(() => events.some((e) => e.topic === 'outbox'), 'the first outbox figures');
+    assert.deepEqual(events.find((e) => e.topic === 'outbox')?.payload, { event: 'outbox', connection: 'mes-api', depth: 0, oldestAgeMs: 0, deadLetters: 0, deliveredSinceStart: 0, full: false, alarm: null, retrying: false, lastError: null });
     assert.match((await post(node, accepted, { payload: { yield: 5 } })).error ?? '', /order is missing/);
     assert.match((await post(node, accepted, { payload: { order: 'A', yield: -1 } })).error ?? '', /yield must not be negative/);
     assert.match((await post(node, accepted, { payload: 42 })).error ?? '', /a record must be an object, not number/);
@@ -134,6 +142,7 @@ describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
     const res = await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'f-3' } });
     assert.match(res.error ?? '', /outbox full \(2 of 2 records/);
     await until(() => events.some((e) => e.topic === 'full'), 'the full event');
+    await until(() => events.some((e) => e.topic === 'outbox' && (e.payload as { full?: boolean }).full === true), 'the outbox figures of a full outbox');
     await statusMatching(node, /ALARM outbox full/);
     assert.equal((await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'f-2' } })).msg?.erp?.duplicate, true);
   });
