@@ -1,5 +1,5 @@
 'use strict';
-// `npm start`: build if needed, start the simulated line, deploy the demo flow on first run, start
+// `npm start`: build if needed, start the simulated line and the demo ERP, deploy the demo flow on first run, start
 // Node-RED with settings/ and say where the editor and the dashboard are and how to log in.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -34,23 +34,52 @@ function deployDemoOnFirstRun() {
   return true;
 }
 
-/** The simulated line of the demo (Modbus TCP on 127.0.0.1:5020-5023), unless HUB_SIMULATOR=0. */
+/**
+ * The simulated line of the demo, unless HUB_SIMULATOR=0: filler and capper over Modbus TCP on
+ * 127.0.0.1:5020-5021, labeller and case packer over OPC UA on 127.0.0.1:4840 (HUB_SIMULATOR_OPCUA_PORT),
+ * the OPC UA server's certificate kept in <userDir>/simulator-pki.
+ */
 async function startSimulator() {
   if (process.env.HUB_SIMULATOR === '0') return undefined;
   const { startLine } = require(path.join(root, 'dist', 'simulator', 'run.js'));
-  const line = await startLine({ seed: Number(process.env.HUB_SIMULATOR_SEED || 1) });
-  const ports = Object.entries(line.ports).map(([name, port]) => `${name.split('/').pop()} ${port}`);
-  process.stdout.write(`[factory-hub] Simulated line on ${line.host}: ${ports.join(', ')}\n`);
+  const line = await startLine({
+    seed: Number(process.env.HUB_SIMULATOR_SEED || 1),
+    pkiDir: path.join(userDir, 'simulator-pki'),
+    ...(process.env.HUB_SIMULATOR_OPCUA_PORT ? { opcuaPort: Number(process.env.HUB_SIMULATOR_OPCUA_PORT) } : {}),
+  });
+  const modbus = Object.entries(line.ports).map(([name, port]) => `${name.split('/').pop()} ${port}`);
+  const lines = [`[factory-hub] Simulated line ${line.line.path}: Modbus TCP on ${line.host}: ${modbus.join(', ')}`];
+  if (line.opcua) {
+    const names = line.opcua.machines.map((/** @type {string} */ name) => name.split('/').pop());
+    lines.push(`[factory-hub]   OPC UA ${line.opcua.url}: ${names.join(', ')} (NodeIds ns=1;s=<machine path>/<point>)`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
   return line;
 }
 
-/** @param {string} base @param {number} seconds @param {boolean} firstRun */
-function banner(base, seconds, firstRun) {
+/** The demo ERP on 127.0.0.1:5080 (HUB_DEMO_ERP_PORT) unless HUB_DEMO_ERP=0; the hub runs without it if it cannot start. */
+async function startErp() {
+  if (process.env.HUB_DEMO_ERP === '0') return undefined;
+  const { startDemoErp } = require(path.join(root, 'dist', 'simulator', 'erp-server.js'));
+  const port = Number(process.env.HUB_DEMO_ERP_PORT || 5080);
+  try {
+    const erp = await startDemoErp({ port });
+    process.stdout.write(`[factory-hub] Demo ERP ${erp.url}/ (REST connection: base URL ${erp.apiUrl}, authentication none)\n`);
+    return erp;
+  } catch (err) {
+    process.stdout.write(`[factory-hub] Demo ERP not started (port ${port}): ${err instanceof Error ? err.message : String(err)}\n`);
+    return undefined;
+  }
+}
+
+/** @param {string} base @param {number} seconds @param {boolean} firstRun @param {string | undefined} erpUrl */
+function banner(base, seconds, firstRun, erpUrl) {
   return [
     '',
     `Factory Hub is running (ready in ${seconds.toFixed(1)} s${firstRun ? ', demo flow deployed' : ''}).`,
     `  Editor:    ${base}/`,
     `  Dashboard: ${base}/ui/`,
+    ...(erpUrl ? [`  Demo ERP:  ${erpUrl}/`] : []),
     '  Log in as admin (or integrator, technician, operator) with the password printed on the first run,',
     '  or set HUB_ADMIN_PASSWORD (HUB_<NAME>_PASSWORD) before starting. Forgotten? npm run user -- set admin admin',
     '',
@@ -62,6 +91,7 @@ async function main() {
   buildIfStale();
   const firstRun = deployDemoOnFirstRun();
   const simulator = await startSimulator();
+  const erp = await startErp();
 
   const red = spawn(
     process.execPath,
@@ -76,13 +106,14 @@ async function main() {
     const match = /Server now running at (\S+?)\/?\s/.exec(chunk.toString());
     if (!match) return;
     announced = true;
-    process.stdout.write(banner(match[1], (Date.now() - started) / 1000, firstRun) + '\n');
+    process.stdout.write(banner(match[1], (Date.now() - started) / 1000, firstRun, erp ? erp.url : undefined) + '\n');
   });
 
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => red.kill(signal));
   red.on('exit', (code, signal) => {
     // Node-RED has closed its connections; do not wait long for a client that did not.
-    const stopped = Promise.race([simulator ? simulator.stop() : Promise.resolve(), new Promise((r) => setTimeout(r, 2000))]);
+    const all = Promise.all([simulator ? simulator.stop() : undefined, erp ? erp.stop() : undefined]);
+    const stopped = Promise.race([all, new Promise((r) => setTimeout(r, 2000))]);
     void stopped.finally(() => process.exit(code ?? (signal ? 1 : 0)));
   });
 }

@@ -54,7 +54,8 @@ function registerText(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, PRODUCT_NAME_LENGTH);
 }
 
-function numberOf(value: EngValue, what: string): number {
+/** The number a write carries; anything else is a value the machine refuses. */
+export function numberOf(value: EngValue, what: string): number {
   if (typeof value !== 'number') throw new RangeError(`${what} must be a number`);
   return value;
 }

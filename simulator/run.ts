@@ -1,39 +1,65 @@
 /**
- * Runs the simulated line in real time and serves each machine over Modbus TCP.
+ * Runs the simulated line in real time: some machines over Modbus TCP, the others over OPC UA.
  *
- *   npx tsx simulator/run.ts [--seed N] [--base-port 5020] [--host 127.0.0.1] [--tick 100]
+ *   npx tsx simulator/run.ts [--seed N] [--base-port 5020] [--opcua-port 4840]
+ *                            [--opcua-machines labeller,casepacker] [--host 127.0.0.1] [--tick 100]
+ *                            [--pki-dir DIR] [--erp-port 5080]
  *   node dist/simulator/run.js ...          (after npm run build)
  *
- * Machine i listens on basePort + i (filler 5020, capper 5021, labeller 5022, case packer 5023);
- * basePort 0 gives each machine a free port. One unref'd interval advances the model to the
- * current time, so the simulation never keeps a process (or a test) alive by itself.
+ * Modbus machine i (in line order) listens on basePort + i: filler 5020, capper 5021 by default (and
+ * labeller 5022, case packer 5023 when they are Modbus too); basePort 0 gives each a free port. The
+ * OPC UA machines (by default labeller and case packer) share one OPC UA server on port 4840 (a free
+ * port when basePort is 0), NodeIds `ns=1;s=<machine path>/<point>`. One unref'd interval advances the model to the current time, so
+ * the simulation never keeps a process (or a test) alive by itself. `--erp-port` also starts the
+ * demo ERP (erp-server.ts).
  */
+import { DataType } from 'node-opcua-client';
+import { startDemoErp } from './erp-server';
+import type { DemoErp } from './erp-server';
 import { Line } from './line';
-import type { LineOptions } from './line';
+import type { LineMachine, LineOptions } from './line';
+import type { Machine } from './machine';
 import { MachineModbusServer } from './modbus-server';
+import { DEFAULT_OPCUA_PORT, MachineOpcuaServer } from './opcua-server';
+import { OPCUA_POINTS, SIMULATOR_NAMESPACE, nodeIdPrefix } from './opcua-points';
 import { REGISTER_POINTS, addressText } from './registers';
 
 export interface StartLineOptions {
   readonly seed?: number | string;
-  /** First machine's port; the others follow. 0 = a free port each. Default 5020. */
+  /** First machine's port; the others follow (by position in the line). 0 = a free port each. Default 5020. */
   readonly basePort?: number;
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1 (Modbus and OPC UA). */
   readonly host?: string;
   /** Model step interval (ms); default 100. */
   readonly tickMs?: number;
   /** Line path; default `demo/packaging/line1`. */
   readonly path?: string;
-  /** Restrict each server to one unit id; default every unit id. */
+  /** Restrict each Modbus server to one unit id; default every unit id. */
   readonly unitId?: number;
+  /** Machines served over OPC UA instead of Modbus, by last path segment or full path. Default labeller and casepacker; [] = all Modbus. */
+  readonly opcuaMachines?: readonly string[];
+  /** Port of the OPC UA server; 0 = a free port. Default 4840, or a free port when basePort is 0 (a test's line). */
+  readonly opcuaPort?: number;
+  /** Certificate store of the OPC UA server; default `<os tmpdir>/factoryhub-simulator-pki`. */
+  readonly pkiDir?: string;
 }
+
+/** Where and how the hub reaches a machine. */
+export type MachineEndpoint =
+  | { readonly protocol: 'modbus'; readonly host: string; readonly port: number }
+  | { readonly protocol: 'opcua'; readonly url: string; readonly nodeIdPrefix: string };
 
 export interface RunningLine {
   readonly line: Line;
-  /** In line order, like line.machines. */
+  /** The Modbus servers, in line order. */
   readonly servers: readonly MachineModbusServer[];
-  /** Port of each machine, by its full ISA-95 path. */
+  /** Port of each Modbus machine, by its full ISA-95 path. */
   readonly ports: Readonly<Record<string, number>>;
   readonly host: string;
+  /** The OPC UA server, when some machines are served over OPC UA. */
+  readonly opcua?: { readonly url: string; readonly port: number; readonly machines: readonly string[]; readonly server: MachineOpcuaServer };
+  /** Every machine, by its full ISA-95 path. */
+  readonly endpoints: Readonly<Record<string, MachineEndpoint>>;
   /** Stops the timer and closes every server; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -49,6 +75,19 @@ function monotonicClock(): () => number {
   return () => wall + Math.floor(performance.now() - mono);
 }
 
+export const DEFAULT_OPCUA_MACHINES: readonly LineMachine[] = ['labeller', 'casepacker'];
+
+/** The machines named (last path segment or full path); an unknown name is an error. */
+function pick(line: Line, names: readonly string[]): Set<Machine> {
+  const picked = new Set<Machine>();
+  for (const name of names) {
+    const m = line.machines.find((x) => x.name === name || x.name === `${line.path}/${name}`);
+    if (m === undefined) throw new RangeError(`no machine ${name} on ${line.path}; machines: ${line.machines.map((x) => x.name.split('/').pop()).join(', ')}`);
+    picked.add(m);
+  }
+  return picked;
+}
+
 export async function startLine(options: StartLineOptions = {}): Promise<RunningLine> {
   const host = options.host ?? '127.0.0.1';
   const basePort = options.basePort ?? DEFAULT_BASE_PORT;
@@ -57,15 +96,30 @@ export async function startLine(options: StartLineOptions = {}): Promise<Running
   const now = monotonicClock();
   const lineOptions: LineOptions = { seed: options.seed ?? DEFAULT_SEED, startMs: now(), ...(options.path ? { path: options.path } : {}) };
   const line = new Line(lineOptions);
-  const servers = line.machines.map(
-    (m, i) => new MachineModbusServer(m, { host, port: basePort === 0 ? 0 : basePort + i, unitId: options.unitId }),
-  );
+  const overOpcua = pick(line, options.opcuaMachines ?? DEFAULT_OPCUA_MACHINES);
+  const servers: MachineModbusServer[] = [];
+  line.machines.forEach((m, i) => {
+    if (!overOpcua.has(m)) servers.push(new MachineModbusServer(m, { host, port: basePort === 0 ? 0 : basePort + i, unitId: options.unitId }));
+  });
+  const opcuaMachines = line.machines.filter((m) => overOpcua.has(m));
+  const opcua =
+    opcuaMachines.length > 0
+      ? new MachineOpcuaServer(opcuaMachines, { host, port: options.opcuaPort ?? (basePort === 0 ? 0 : DEFAULT_OPCUA_PORT), refreshMs: tickMs, ...(options.pkiDir ? { pkiDir: options.pkiDir } : {}) })
+      : undefined;
+  const closeAll = async (): Promise<void> => {
+    await Promise.all([...servers.map((s) => s.stop()), opcua?.stop()]);
+  };
   const ports: Record<string, number> = {};
+  const endpoints: Record<string, MachineEndpoint> = {};
   try {
     for (const s of servers) ports[s.machine.name] = (await s.start()).port;
+    if (opcua !== undefined) await opcua.start();
   } catch (err) {
-    await Promise.all(servers.map((s) => s.stop()));
+    await closeAll();
     throw err;
+  }
+  for (const m of line.machines) {
+    endpoints[m.name] = opcua !== undefined && overOpcua.has(m) ? { protocol: 'opcua', url: opcua.url, nodeIdPrefix: nodeIdPrefix(m.name) } : { protocol: 'modbus', host, port: ports[m.name] };
   }
   const timer = setInterval(() => line.advanceTo(now()), tickMs);
   timer.unref();
@@ -75,10 +129,12 @@ export async function startLine(options: StartLineOptions = {}): Promise<Running
     servers,
     ports,
     host,
+    ...(opcua !== undefined ? { opcua: { url: opcua.url, port: opcua.port, machines: opcuaMachines.map((m) => m.name), server: opcua } } : {}),
+    endpoints,
     stop: () => {
       stopped ??= (async () => {
         clearInterval(timer);
-        await Promise.all(servers.map((s) => s.stop()));
+        await closeAll();
       })();
       return stopped;
     },
@@ -102,16 +158,34 @@ export function registerMapTable(): string {
   return [line(head), ...rows.map(line)].join('\n');
 }
 
-function parseArgs(argv: readonly string[]): StartLineOptions {
-  const opts: { -readonly [K in keyof StartLineOptions]: StartLineOptions[K] } = {};
+/** The OPC UA variables of every OPC UA machine as a text table. */
+export function opcuaPointTable(): string {
+  const head = ['name', 'type', 'unit', 'access', 'description'];
+  const rows = OPCUA_POINTS.map((p) => [p.name, DataType[p.dataType], p.unit ?? '', p.access, p.description]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+interface CliOptions extends StartLineOptions {
+  readonly erpPort?: number;
+}
+
+function parseArgs(argv: readonly string[]): CliOptions {
+  const opts: { -readonly [K in keyof CliOptions]: CliOptions[K] } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
     const num = (): number => {
       const n = Number(value);
-      if (value === undefined || !Number.isFinite(n)) throw new Error(`${arg} needs a number`);
+      if (value === undefined || value === '' || !Number.isFinite(n)) throw new Error(`${arg} needs a number`);
       i++;
       return n;
+    };
+    const str = (what: string): string => {
+      if (value === undefined) throw new Error(`${arg} needs ${what}`);
+      i++;
+      return value;
     };
     switch (arg) {
       case '--seed':
@@ -120,17 +194,33 @@ function parseArgs(argv: readonly string[]): StartLineOptions {
       case '--base-port':
         opts.basePort = num();
         break;
+      case '--opcua-port':
+        opts.opcuaPort = num();
+        break;
+      case '--opcua-machines':
+        opts.opcuaMachines = str('a list like labeller,casepacker (empty for none)')
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean);
+        break;
+      case '--pki-dir':
+        opts.pkiDir = str('a folder');
+        break;
+      case '--erp-port':
+        opts.erpPort = num();
+        break;
       case '--tick':
         opts.tickMs = num();
         break;
       case '--host':
-        if (value === undefined) throw new Error('--host needs an address');
-        opts.host = value;
-        i++;
+        opts.host = str('an address');
         break;
       case '--help':
       case '-h':
-        process.stdout.write('usage: simulator/run [--seed N] [--base-port 5020] [--host 127.0.0.1] [--tick 100]\n');
+        process.stdout.write(
+          'usage: simulator/run [--seed N] [--base-port 5020] [--opcua-port 4840] [--opcua-machines labeller,casepacker]\n' +
+            '                     [--host 127.0.0.1] [--tick 100] [--pki-dir DIR] [--erp-port 5080]\n',
+        );
         process.exit(0);
         break;
       default:
@@ -141,18 +231,39 @@ function parseArgs(argv: readonly string[]): StartLineOptions {
 }
 
 async function main(): Promise<void> {
-  const running = await startLine(parseArgs(process.argv.slice(2)));
-  const out: string[] = [`Simulated line ${running.line.path} (Modbus TCP, any unit id):`];
-  for (const s of running.servers) {
-    const snap = s.machine.snapshot();
-    const per = snap.unitsPerPart > 1 ? `, 1 part = ${snap.unitsPerPart} units` : '';
-    out.push(`  ${s.machine.name.padEnd(34)} ${running.host}:${s.port}  ideal ${snap.idealCycleMs} ms/part${per}`);
+  const { erpPort, ...lineOptions } = parseArgs(process.argv.slice(2));
+  const running = await startLine(lineOptions);
+  let erp: DemoErp | undefined;
+  try {
+    if (erpPort !== undefined) erp = await startDemoErp({ port: erpPort, host: running.host });
+  } catch (err) {
+    await running.stop();
+    throw err;
   }
-  out.push('', 'Register map of every machine (state: 0 idle, 1 running, 2 down, 3 planned, 4 changeover):', registerMapTable(), '');
-  out.push('Ctrl+C stops.');
+  const out: string[] = [`Simulated line ${running.line.path}:`];
+  for (const m of running.line.machines) {
+    const snap = m.snapshot();
+    const per = snap.unitsPerPart > 1 ? `, 1 part = ${snap.unitsPerPart} units` : '';
+    const at = running.endpoints[m.name];
+    const where = at.protocol === 'modbus' ? `Modbus TCP ${at.host}:${at.port} (any unit id)` : `OPC UA ${at.url} ${at.nodeIdPrefix}<point>`;
+    out.push(`  ${m.name.padEnd(34)} ${where}  ideal ${snap.idealCycleMs} ms/part${per}`);
+  }
+  if (running.servers.length > 0) {
+    out.push('', 'Register map of every Modbus machine (state: 0 idle, 1 running, 2 down, 3 planned, 4 changeover):', registerMapTable());
+  }
+  if (running.opcua !== undefined) {
+    out.push(
+      '',
+      `OPC UA server ${running.opcua.url} (security None, or Sign / SignAndEncrypt Basic256Sha256; anonymous), namespace ${SIMULATOR_NAMESPACE} (ns=1).`,
+      'Variables of every OPC UA machine, NodeId ns=1;s=<machine path>/<name>:',
+      opcuaPointTable(),
+    );
+  }
+  if (erp !== undefined) out.push('', `Demo ERP ${erp.url}/ (REST base URL ${erp.apiUrl}, POST /bookings, look-up /bookings?key={{key}}, no authentication)`);
+  out.push('', 'Ctrl+C stops.');
   process.stdout.write(`${out.join('\n')}\n`);
   const shutdown = (): void => {
-    void running.stop().then(() => process.exit(0));
+    void Promise.all([running.stop(), erp?.stop()]).then(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

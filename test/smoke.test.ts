@@ -8,9 +8,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HubProcess, repoRoot, tempDir } from './support/hub-process';
+import { pointDemoAt } from './support/demo-line';
+import type { FlowNode } from './support/demo-line';
+import { startDemoErp } from '../simulator/erp-server';
+import type { DemoErp } from '../simulator/erp-server';
 import { startLine } from '../simulator/run';
 import type { RunningLine } from '../simulator/run';
-import { DEFAULT_BASE_PORT } from '../simulator/run';
 
 interface PackageJson {
   name: string;
@@ -23,7 +26,6 @@ interface NodeSet {
   enabled: boolean;
   err?: string;
 }
-type FlowNode = Record<string, unknown> & { id: string; type: string; z?: string };
 
 const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as PackageJson;
 const flowFiles = fs.readdirSync(path.join(repoRoot, 'flows')).filter((f) => f.endsWith('.json'));
@@ -38,11 +40,12 @@ describe('smoke: the packed package in a real Node-RED runtime', function () {
   let packageDir: string;
   let nodeSets: NodeSet[];
   let line: RunningLine;
+  let erp: DemoErp;
 
   before(async () => {
-    // The demo's simulated line on free ports; the flows' Modbus clients are pointed at them below.
-    line = await startLine({ basePort: 0 });
     const work = tempDir('smoke');
+    // The demo's simulated line (Modbus and OPC UA) and ERP on free ports; the demo flow is pointed at them below.
+    [line, erp] = await Promise.all([startLine({ basePort: 0, pkiDir: path.join(work, 'simulator-pki') }), startDemoErp({ port: 0 })]);
     const packed = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], {
       cwd: repoRoot,
       encoding: 'utf8',
@@ -62,17 +65,12 @@ describe('smoke: the packed package in a real Node-RED runtime', function () {
 
   after(async () => {
     await hub?.stop();
-    await line?.stop();
+    await Promise.all([line?.stop(), erp?.stop()]);
   });
 
-  /** The demo flow's devices listen on 5020.. in real use; in the test on the simulator's free ports. */
-  function pointAtSimulator(flow: FlowNode[]): FlowNode[] {
-    const ports = Object.values(line.ports);
-    return flow.map((n) => {
-      if (n.type !== 'fh-modbus-client' || n.host !== '127.0.0.1') return n;
-      const index = Number(n.port) - DEFAULT_BASE_PORT;
-      return index >= 0 && index < ports.length ? { ...n, port: String(ports[index]) } : n;
-    });
+  /** The demo flow's devices and ERP listen on fixed ports in real use; in the test on the simulator's and ERP's free ports. */
+  function pointAtTestServers(file: string, flow: FlowNode[]): FlowNode[] {
+    return file === 'demo-line.json' ? pointDemoAt(flow, { line, erp }) : flow;
   }
 
   it('ships compiled nodes, editor files and examples in the tarball', () => {
@@ -144,7 +142,7 @@ describe('smoke: the packed package in a real Node-RED runtime', function () {
         }
       }
       const from = hub.log.length;
-      const res = await hub.api(token, 'POST', '/flows', pointAtSimulator(flow), { 'Node-RED-Deployment-Type': 'full' });
+      const res = await hub.api(token, 'POST', '/flows', pointAtTestServers(file, flow), { 'Node-RED-Deployment-Type': 'full' });
       assert.ok([200, 204].includes(res.status), `deploy: HTTP ${res.status} ${await res.text()}`);
       await hub.waitForLog(/Started flows/, from);
       // Two poll cycles: a device that cannot be read logs an error.

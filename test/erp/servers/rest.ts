@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Request, Response } from 'express';
+import { IdempotencyKeys, idempotencyKeyOf } from '../../../simulator/idempotency';
 import type { Fault } from './common';
 import { TestServer, applyFaultBefore, str } from './common';
 
@@ -17,7 +18,7 @@ export class RestTestServer extends TestServer {
   private readonly tokens = new Map<string, number>();
   tokenRequests = 0;
   tokenLifetimeS = 3600;
-  private readonly idempotency = new Map<string, { body: string; status?: number; answer?: unknown }>();
+  private readonly idempotency = new IdempotencyKeys();
   private next = 1;
 
   constructor(
@@ -86,25 +87,20 @@ export class RestTestServer extends TestServer {
   private async book(req: Request, res: Response): Promise<void> {
     this.postCount++;
     const raw = JSON.stringify(req.body);
-    const idem = /^"(.*)"$/.exec(str(req.headers['idempotency-key'] ?? ''))?.[1];
+    const idem = idempotencyKeyOf(req.headers['idempotency-key']);
     if (idem) {
-      const seen = this.idempotency.get(idem);
-      if (seen && seen.body !== raw) {
-        res.status(422).type('application/problem+json').json({ title: 'Idempotency-Key reused with a different payload' });
+      const admission = this.idempotency.admit(idem, raw);
+      if (admission.kind === 'refused') {
+        res.status(admission.status).type('application/problem+json').json({ title: admission.title });
         return;
       }
-      if (seen && seen.status === undefined) {
-        res.status(409).type('application/problem+json').json({ title: 'A request with this Idempotency-Key is being processed' });
+      if (admission.kind === 'replay') {
+        res.status(admission.status).json(admission.answer);
         return;
       }
-      if (seen) {
-        res.status(seen.status ?? 200).json(seen.answer);
-        return;
-      }
-      this.idempotency.set(idem, { body: raw });
     }
     const forget = (): void => {
-      if (idem) this.idempotency.delete(idem);
+      if (idem) this.idempotency.forget(idem);
     };
     const fault: Fault | undefined = this.faults.take();
     const step = await applyFaultBefore(fault, req, res, (status, body, headers = {}) => res.status(status).set(headers).json(body));
@@ -117,7 +113,7 @@ export class RestTestServer extends TestServer {
     }
     const stored = { ...doc, id: `B-${this.next++}` };
     this.bookings.push({ token: str(doc.key), order: str(doc.order ?? ''), at: Date.now(), doc: stored });
-    if (idem) this.idempotency.set(idem, { body: raw, status: 201, answer: stored });
+    if (idem) this.idempotency.settle(idem, raw, 201, stored);
     if (step === 'drop-after') {
       req.socket.destroy();
       return;

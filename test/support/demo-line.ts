@@ -1,0 +1,192 @@
+/**
+ * The demo flow (flows/demo-line.json) against the simulated line and the demo ERP of a test.
+ *
+ * The flow ships pointing at the demo's fixed ports (Modbus 5020.., OPC UA 4840, ERP 5080). A test runs
+ * the simulator with free ports, so `pointDemoAt` rewrites the flow's device and ERP config nodes to
+ * them; it throws when one of those nodes is missing (a renamed node must not silently keep pointing
+ * at the fixed port) and when a local device is left that it does not know how to rewrite.
+ * `startDemo` starts it all: simulator, ERP and a hub (a Node-RED child) that deploys the rewritten
+ * flow at start.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDemoErp } from '../../simulator/erp-server';
+import type { DemoErp } from '../../simulator/erp-server';
+import { startLine } from '../../simulator/run';
+import type { RunningLine } from '../../simulator/run';
+import { HubProcess, repoRoot, tempDir } from './hub-process';
+
+export type FlowNode = Record<string, unknown> & { id: string; type: string; z?: string; name?: string };
+
+export const DEMO_FLOW_FILE = path.join(repoRoot, 'flows', 'demo-line.json');
+/** Names of the demo flow's config nodes that a test rewrites (the flow's contract with its tests). */
+export const DEMO_NAMES = {
+  opcuaEndpoint: 'line OPC UA server',
+  erpConnection: 'Demo ERP',
+  shiftCalendar: 'Line 1 shifts',
+} as const;
+/** The one shift of `calendarAroundNow` (the dashboard shows it as "Test shift, HH:MM–HH:MM"). */
+export const TEST_SHIFT_NAME = 'Test';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const ALL_DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const LOCAL = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
+
+export interface DemoTargets {
+  readonly line: RunningLine;
+  /** When given, the demo ERP connection posts to it. */
+  readonly erp?: DemoErp;
+}
+
+export interface PointOptions {
+  /**
+   * Replace the shift calendar's shifts by one UTC shift, every day, no breaks, that started an hour
+   * before `now` and lasts 8 h (no holidays, no planned stops): a test never meets a break or a shift change.
+   */
+  readonly calendarAroundNow?: boolean;
+  /** The instant the shift is placed around; default Date.now(). */
+  readonly now?: number;
+}
+
+/** "HH:MM" in UTC of an instant. */
+const clock = (t: number): string => new Date(t).toISOString().slice(11, 16);
+
+/** One UTC shift, every day, from an hour before `now` (whole minute) for 8 hours, no breaks. */
+export function shiftAroundNow(now = Date.now()): { name: string; days: string[]; start: string; end: string; breaks: never[] } {
+  const start = Math.floor((now - HOUR) / MINUTE) * MINUTE;
+  return { name: TEST_SHIFT_NAME, days: [...ALL_DAYS], start: clock(start), end: clock(start + 8 * HOUR), breaks: [] };
+}
+
+function describeNodes(flow: readonly FlowNode[], type: string): string {
+  const found = flow.filter((n) => n.type === type).map((n) => JSON.stringify(n.name ?? ''));
+  return found.length ? `the flow has ${type} ${found.join(', ')}` : `the flow has no ${type}`;
+}
+
+/** The single node of a type and name; throws when there is none or more than one. */
+function one(flow: readonly FlowNode[], type: string, name: string): FlowNode {
+  const hits = flow.filter((n) => n.type === type && n.name === name);
+  if (hits.length !== 1) {
+    throw new Error(`demo flow: expected one ${type} named ${JSON.stringify(name)} to rewrite, found ${hits.length} (${describeNodes(flow, type)})`);
+  }
+  return hits[0];
+}
+
+/**
+ * A copy of the demo flow pointed at a test's simulator (and ERP): the Modbus clients named after the
+ * Modbus machines (filler, capper) get their ports, the OPC UA endpoint the server's URL, the ERP
+ * connection the ERP's base URL; optionally the shift calendar one shift around now.
+ */
+export function pointDemoAt(flow: readonly FlowNode[], targets: DemoTargets, options: PointOptions = {}): FlowNode[] {
+  const { line, erp } = targets;
+  const patches = new Map<string, Record<string, unknown>>();
+  const patch = (node: FlowNode, props: Record<string, unknown>): void => {
+    patches.set(node.id, { ...patches.get(node.id), ...props });
+  };
+
+  const modbusMachines = Object.entries(line.ports);
+  if (modbusMachines.length === 0) throw new Error('demo flow: the simulator serves no machine over Modbus');
+  for (const [machinePath, port] of modbusMachines) {
+    const short = machinePath.split('/').pop() as string;
+    patch(one(flow, 'fh-modbus-client', short), { host: line.host, port: String(port) });
+  }
+
+  if (line.opcua !== undefined) {
+    patch(one(flow, 'fh-opcua-endpoint', DEMO_NAMES.opcuaEndpoint), { endpointUrl: line.opcua.url });
+  }
+
+  if (erp !== undefined) {
+    patch(one(flow, 'fh-erp-connection', DEMO_NAMES.erpConnection), { baseUrl: erp.apiUrl });
+  }
+
+  if (options.calendarAroundNow) {
+    patch(one(flow, 'fh-shift-calendar', DEMO_NAMES.shiftCalendar), {
+      timeZone: 'UTC',
+      shifts: [shiftAroundNow(options.now)],
+      holidays: [],
+      plannedStops: [],
+    });
+  }
+
+  // A device on this host that was not rewritten would poll a port where nothing listens (or worse,
+  // a real demo running next to the test): refuse rather than let it log errors or read the wrong line.
+  const left: string[] = [];
+  for (const n of flow) {
+    if (patches.has(n.id)) continue;
+    if (n.type === 'fh-modbus-client' && typeof n.host === 'string' && LOCAL.test(n.host.trim())) left.push(`fh-modbus-client ${JSON.stringify(n.name ?? n.id)} (${n.host}:${String(n.port)})`);
+    if (n.type === 'fh-opcua-endpoint' && typeof n.endpointUrl === 'string' && /\/\/(127\.|localhost)/i.test(n.endpointUrl)) left.push(`fh-opcua-endpoint ${JSON.stringify(n.name ?? n.id)} (${n.endpointUrl})`);
+    if (erp !== undefined && n.type === 'fh-erp-connection' && typeof n.baseUrl === 'string' && /\/\/(127\.|localhost)/i.test(n.baseUrl)) left.push(`fh-erp-connection ${JSON.stringify(n.name ?? n.id)} (${n.baseUrl})`);
+  }
+  if (left.length) throw new Error(`demo flow: local devices the test's simulator does not serve: ${left.join('; ')}`);
+
+  return flow.map((n) => {
+    const p = patches.get(n.id);
+    return p ? { ...structuredClone(n), ...p } : structuredClone(n);
+  });
+}
+
+export function readDemoFlow(): FlowNode[] {
+  return JSON.parse(fs.readFileSync(DEMO_FLOW_FILE, 'utf8')) as FlowNode[];
+}
+
+export interface StartDemoOptions {
+  /** Prefix of the temporary directory under .tmp/; default "demo". */
+  readonly name?: string;
+  readonly seed?: number;
+  /** Default true: one shift around now (see PointOptions). */
+  readonly calendarAroundNow?: boolean;
+  /** Extra environment of the hub. */
+  readonly env?: Record<string, string>;
+  /** The flow to rewrite and deploy instead of flows/demo-line.json (same contract). */
+  readonly flow?: readonly FlowNode[];
+  /** How long the hub may take to start its flows; default 60 s. */
+  readonly startTimeoutMs?: number;
+}
+
+export interface RunningDemo {
+  readonly line: RunningLine;
+  readonly erp: DemoErp;
+  readonly hub: HubProcess;
+  /** The flow the hub deployed (rewritten). */
+  readonly flow: FlowNode[];
+  readonly dir: string;
+  /** Stops hub, simulator and ERP; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Simulator (free ports, OPC UA certificates under the test's directory), demo ERP (free port) and a hub
+ * whose flows.json is the rewritten demo flow; resolves once the hub has started its flows.
+ */
+export async function startDemo(options: StartDemoOptions = {}): Promise<RunningDemo> {
+  const dir = tempDir(options.name ?? 'demo');
+  let line: RunningLine | undefined;
+  let erp: DemoErp | undefined;
+  let hub: HubProcess | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await hub?.stop();
+      await Promise.all([line?.stop(), erp?.stop()]);
+    })();
+    return stopped;
+  };
+  try {
+    [line, erp] = await Promise.all([
+      startLine({ basePort: 0, pkiDir: path.join(dir, 'simulator-pki'), ...(options.seed !== undefined ? { seed: options.seed } : {}) }),
+      startDemoErp({ port: 0 }),
+    ]);
+    const flow = pointDemoAt(options.flow ?? readDemoFlow(), { line, erp }, { calendarAroundNow: options.calendarAroundNow ?? true });
+    const userDir = path.join(dir, 'userdir');
+    fs.mkdirSync(userDir, { recursive: true });
+    fs.writeFileSync(path.join(userDir, 'flows.json'), `${JSON.stringify(flow, null, 4)}\n`);
+    hub = new HubProcess({ userDir, env: options.env });
+    const timeout = options.startTimeoutMs ?? 60000;
+    await hub.start(timeout);
+    await hub.waitForLog(/Started flows/, 0, timeout);
+    return { line, erp, hub, flow, dir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
