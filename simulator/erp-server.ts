@@ -17,7 +17,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { IdempotencyKeys, idempotencyKeyOf } from './idempotency';
+import { IdempotencyKeys, admitRequest } from './idempotency';
 
 export const DEFAULT_ERP_PORT = 5080;
 /** Older bookings (and their idempotency keys) are dropped beyond this many. */
@@ -119,18 +119,9 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
 
   app.post('/api/bookings', (req, res) => {
     const raw = JSON.stringify(req.body);
-    const idem = idempotencyKeyOf(req.headers['idempotency-key']);
-    if (idem) {
-      const admission = idempotency.admit(idem, raw);
-      if (admission.kind === 'refused') {
-        res.status(admission.status).type('application/problem+json').json({ title: admission.title });
-        return;
-      }
-      if (admission.kind === 'replay') {
-        res.status(admission.status).json(admission.answer);
-        return;
-      }
-    }
+    const admitted = admitRequest(idempotency, req, res, raw);
+    if (admitted === 'answered') return;
+    const idem = admitted.key;
     const body: unknown = req.body;
     if (!isObject(body) || typeof body.key !== 'string' || body.key === '') {
       if (idem) idempotency.forget(idem);

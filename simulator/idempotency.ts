@@ -4,6 +4,7 @@
  * a replay with the same payload gets the stored answer; the same key with another payload is 422; the
  * same key while the first request is still being processed is 409 (the client retries later).
  */
+import type { Request, Response } from 'express';
 
 export type Admission =
   /** Process the request, then settle() the key with the answer, or forget() it if nothing was done. */
@@ -60,4 +61,24 @@ export class IdempotencyKeys {
       this.entries.delete(key);
     }
   }
+}
+
+/**
+ * Admits a request under its Idempotency-Key header: a replay or a refusal is answered here and gives
+ * 'answered'; otherwise the request is to be processed, and `key` (absent without the header) is what
+ * to settle() with the answer or forget() when nothing was done.
+ */
+export function admitRequest(keys: IdempotencyKeys, req: Request, res: Response, body: string): { readonly key?: string } | 'answered' {
+  const key = idempotencyKeyOf(req.headers['idempotency-key']);
+  if (key === undefined) return {};
+  const admission = keys.admit(key, body);
+  if (admission.kind === 'refused') {
+    res.status(admission.status).type('application/problem+json').json({ title: admission.title });
+    return 'answered';
+  }
+  if (admission.kind === 'replay') {
+    res.status(admission.status).json(admission.answer);
+    return 'answered';
+  }
+  return { key };
 }

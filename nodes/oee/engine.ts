@@ -10,10 +10,16 @@
  * Sample rules (each sample gets an ApplyResult; a rejected sample changes nothing):
  * - t must be whole ms since 1970 and within `maxJumpMs` of the engine time (else rejected).
  * - Per signal (state/run, each counter, reason, product), t must not go back. An exact repeat
- *   (same t, same value) is a duplicate: accepted, no effect.
+ *   (same t, same value) is a duplicate: accepted, no effect. So is an older sample that would be out
+ *   of order but repeats the signal's current value (an absolute counter's last reading): it carries no
+ *   news, and servers send such samples routinely (OPC UA's initial value of a monitored item after a
+ *   reconnect, with the source time of its last change).
  * - Across signals, a sample up to `reorderToleranceMs` older than the engine time is applied at the
- *   engine time ("late"); older ones are rejected as out of order (an absolute counter loses nothing
- *   by that: its next reading carries the parts).
+ *   engine time ("late"); older counter samples are rejected as out of order (an absolute counter
+ *   loses nothing by that: its next reading carries the parts). An older level (state, run, reason
+ *   code, product) that is newer than its signal's last sample is still applied late: it is the
+ *   signal's current value, which the engine must not miss (an OPC UA server sends it when a client
+ *   subscribes, stamped with the time of its last change, however long ago).
  * - `tick` moves time on (the adapter's clock) and is exempt from maxJumpMs; it is not a sample, so
  *   it does not prove the machine link is alive. `assign` is not on the time line at all.
  *
@@ -262,7 +268,7 @@ export class Engine {
     const reason = clear ? null : this.reasons.byCode.get(key);
     if (reason === undefined) return this.fail('unknown-reason-code', 'reason', t, `reason code ${show(code)} is not mapped to any reason; sample ignored`);
     if (t === this.lastReasonT && key === this.lastReasonKey) return this.duplicate();
-    const order = this.checkOrder(t, this.lastReasonT, 'reason');
+    const order = this.checkOrder(t, this.lastReasonT, 'reason', key === this.lastReasonKey, true);
     if (order !== null) return order;
     const late = t < this.now;
     const te = late ? this.now : t;
@@ -305,7 +311,7 @@ export class Engine {
     }
     const key = `${product}\u0000${order ?? ''}\u0000${ict}`;
     if (t === this.lastProductT && key === this.lastProductKey) return this.duplicate();
-    const bad = this.checkOrder(t, this.lastProductT, 'product');
+    const bad = this.checkOrder(t, this.lastProductT, 'product', key === this.lastProductKey, true);
     if (bad !== null) return bad;
     const late = t < this.now;
     const te = late ? this.now : t;
@@ -382,7 +388,7 @@ export class Engine {
       return this.fail('unknown-state', input, t, `state value ${show(raw)} is not in the state mapping (known: ${known}); sample ignored`);
     }
     if (t === this.lastStateT && code === this.lastState) return this.duplicate();
-    const order = this.checkOrder(t, this.lastStateT, input);
+    const order = this.checkOrder(t, this.lastStateT, input, code === this.lastState, true);
     if (order !== null) return order;
     const late = t < this.now;
     const te = late ? this.now : t;
@@ -412,7 +418,7 @@ export class Engine {
     }
     const tr = this.tracks[idx];
     if (inc ? t === tr.incT && value === tr.inc : t === tr.lastT && value === tr.last) return this.duplicate();
-    const order = this.checkOrder(t, inc ? tr.incT : tr.lastT, counter);
+    const order = this.checkOrder(t, inc ? tr.incT : tr.lastT, counter, !inc && value === tr.last);
     if (order !== null) return order;
     const late = t < this.now;
     const te = late ? this.now : t;
@@ -484,16 +490,23 @@ export class Engine {
     return this.fail('bad-timestamp', input, null, `${input}: timestamp ${show(t)} is not whole ms since 1970; sample ignored`);
   }
 
-  /** Range and ordering of a valid timestamp against the engine time and the signal's last t. */
-  private checkOrder(t: number, lastT: number, input: string): Rejected | null {
+  /**
+   * Range and ordering of a valid timestamp against the engine time and the signal's last t. A sample
+   * out of order that repeats the signal's current value (`repeatsLast`) is a duplicate, not an error;
+   * a `level` newer than its signal's last sample is applied late however old (see the module comment).
+   */
+  private checkOrder(t: number, lastT: number, input: string, repeatsLast = false, level = false): ApplyResult | null {
     const jump = this.cfg.maxJumpMs;
     if (t > this.now + jump || t < this.now - jump) {
       return this.fail('timestamp-out-of-range', input, t, `${input}: timestamp ${iso(t)} is ${span(Math.abs(t - this.now))} from the engine time ${iso(this.now)} (limit ${span(jump)}); sample ignored`);
     }
     if (t < lastT) {
+      if (repeatsLast) return this.duplicate();
       return this.fail('out-of-order', input, t, `${input}: sample at ${iso(t)} is older than the last ${input} sample at ${iso(lastT)}; ignored`);
     }
     if (t < this.now - this.cfg.reorderToleranceMs) {
+      if (repeatsLast) return this.duplicate();
+      if (level) return null;
       return this.fail('out-of-order', input, t, `${input}: sample at ${iso(t)} is ${this.now - t} ms older than the engine time ${iso(this.now)} (tolerance ${this.cfg.reorderToleranceMs} ms); ignored`);
     }
     return null;

@@ -49,6 +49,36 @@ describe('oee engine', () => {
       assert.match(r.ok ? '' : r.error.message, /state: sample at 2024-04-01T06:09:59.000Z is older than the last state sample at 2024-04-01T06:10:00.000Z/);
     });
 
+    it('an old sample repeating a signal\'s current value (an OPC UA initial value after a reconnect) is a duplicate', () => {
+      const { engine } = harness({ ...QUIET, reorderToleranceMs: 2000 });
+      ok(engine.state(at('06:00'), 'running'));
+      ok(engine.count(at('06:00'), 'total', 0), 'baseline');
+      ok(engine.count(at('06:00'), 'good', 0), 'baseline');
+      ok(engine.count(at('06:05'), 'total', 300));
+      ok(engine.count(at('06:05'), 'good', 300));
+      ok(engine.tick(at('06:30')));
+      const before = engine.figures(at('06:00'), at('07:00'));
+      // The server re-sends what it holds with the source time of the last change: no news, no error.
+      ok(engine.state(at('06:00'), 'running'), 'duplicate');
+      ok(engine.count(at('06:05'), 'total', 300), 'duplicate');
+      ok(engine.count(at('06:04'), 'good', 300), 'duplicate');
+      assert.deepEqual(engine.figures(at('06:00'), at('07:00')), before);
+      // A counter reading older than the tolerance with another value is still out of order...
+      assert.equal(codeOf(engine.count(at('06:05'), 'total', 301)), 'out-of-order');
+      // ...and so is a level older than its own last sample.
+      assert.equal(codeOf(engine.state(at('05:59'), 'down')), 'out-of-order');
+    });
+
+    it('a level newer than its last sample is applied at the engine time however late: it is the current value', () => {
+      const { engine, notices } = harness({ ...QUIET, reorderToleranceMs: 2000 });
+      ok(engine.state(at('06:00'), 'running'));
+      ok(engine.tick(at('06:30')));
+      // A server that was restarted sends the machine's state with the time of its last change.
+      ok(engine.state(at('06:20'), 'down'), 'late');
+      ok(engine.tick(at('06:40')));
+      assert.deepEqual(notices.filter((n) => n.kind === 'state').map((n) => n.kind === 'state' && [n.t, n.to]), [[at('06:00'), 'running'], [at('06:30'), 'down']]);
+    });
+
     it('a sample slightly older than the engine time (other signal) is applied at the engine time', () => {
       const { engine } = harness({ ...QUIET, reorderToleranceMs: 2000 });
       ok(engine.state(at('06:00'), 'running'));

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Request, Response } from 'express';
-import { IdempotencyKeys, idempotencyKeyOf } from '../../../simulator/idempotency';
+import { IdempotencyKeys, admitRequest } from '../../../simulator/idempotency';
 import type { Fault } from './common';
 import { TestServer, applyFaultBefore, str } from './common';
 
@@ -87,18 +87,9 @@ export class RestTestServer extends TestServer {
   private async book(req: Request, res: Response): Promise<void> {
     this.postCount++;
     const raw = JSON.stringify(req.body);
-    const idem = idempotencyKeyOf(req.headers['idempotency-key']);
-    if (idem) {
-      const admission = this.idempotency.admit(idem, raw);
-      if (admission.kind === 'refused') {
-        res.status(admission.status).type('application/problem+json').json({ title: admission.title });
-        return;
-      }
-      if (admission.kind === 'replay') {
-        res.status(admission.status).json(admission.answer);
-        return;
-      }
-    }
+    const admitted = admitRequest(this.idempotency, req, res, raw);
+    if (admitted === 'answered') return;
+    const idem = admitted.key;
     const forget = (): void => {
       if (idem) this.idempotency.forget(idem);
     };
