@@ -96,6 +96,17 @@ describe('flow formatter', function () {
     }
   });
 
+  it('keeps the tabs in the order of the file (the editor\'s tab order), and is idempotent whatever it is', () => {
+    const nodes = read(demoFile);
+    const tabs = (text: string): string[] => (JSON.parse(text) as Node[]).filter((n) => n.type === 'tab').map((n) => n.id);
+    const once = formatFlowValue([...nodes].reverse());
+    assert.deepEqual(tabs(once), nodes.filter((n) => n.type === 'tab').map((n) => n.id).reverse());
+    assert.equal(formatFlowText(once), once);
+    // Each tab's nodes follow their tab.
+    const order = (JSON.parse(once) as Node[]).map((n) => (n.type === 'tab' ? n.id : n.z)).filter((z) => z !== undefined);
+    assert.deepEqual([...new Set(order)], tabs(once));
+  });
+
   it('gives the same bytes whatever the order of nodes and of keys', () => {
     for (const file of flowFiles) {
       const nodes = read(file);

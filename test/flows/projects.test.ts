@@ -118,21 +118,21 @@ describe('projects and collaborative editing on a real hub', function () {
     assert.notEqual(annaDeploy.rev, annaView.rev);
 
     // Ben's deploy still carries the revision he loaded: refused, and Anna's change stays.
-    const benFlows = rename(benView.flows, 'f4c70e0000000004', 'all tag values');
+    const benFlows = rename(benView.flows, 'f4c70e0000000004', 'all write results');
     const conflict = await json<{ code: string }>(await deploy(ben, { flows: benFlows, rev: benView.rev }), 409);
     assert.equal(conflict.code, 'version_mismatch');
     const now = await json<FlowsV2>(await hub.api(ben, 'GET', '/flows', undefined, v2), 200);
     assert.equal(now.rev, annaDeploy.rev);
     const named = (flows: Node[], id: string): unknown => flows.find((n) => n.id === id)?.name;
     assert.equal(named(now.flows, 'f4c70e0000000031'), 'filler speed 85 %', "Anna's change is kept");
-    assert.equal(named(now.flows, 'f4c70e0000000004'), 'tag values', "Ben's stale deploy changed nothing");
+    assert.equal(named(now.flows, 'f4c70e0000000004'), 'write results', "Ben's stale deploy changed nothing");
 
     // Ben merges (the editor's "review changes" does this) and deploys on top of the new revision.
-    const merged = await json<{ rev: string }>(await deploy(ben, { flows: rename(now.flows, 'f4c70e0000000004', 'all tag values'), rev: now.rev }), 200);
+    const merged = await json<{ rev: string }>(await deploy(ben, { flows: rename(now.flows, 'f4c70e0000000004', 'all write results'), rev: now.rev }), 200);
     assert.notEqual(merged.rev, now.rev);
     const final = await json<FlowsV2>(await hub.api(anna, 'GET', '/flows', undefined, v2), 200);
     assert.equal(named(final.flows, 'f4c70e0000000031'), 'filler speed 85 %');
-    assert.equal(named(final.flows, 'f4c70e0000000004'), 'all tag values');
+    assert.equal(named(final.flows, 'f4c70e0000000004'), 'all write results');
 
     // Both changes land in the project's working tree, ready to commit as one reviewed diff.
     const diff = execFileSync('git', ['-C', path.join(userDir, 'projects', PROJECT), 'diff', '--numstat', 'flows.json'], { encoding: 'utf8' }).trim();

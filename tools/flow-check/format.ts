@@ -148,8 +148,9 @@ export function canonicalNodes(nodes: readonly Readonly<Record<string, unknown>>
   const keyOf = ({ node }: { node: Readonly<Record<string, unknown>> }): Key => {
     const type = typeOf(node);
     const id = idOf(node);
-    if (type === 'tab') return [0, 0, 0, 0, '', '', ''];
-    if (type === 'subflow') return [1, 0, 0, 0, '', '', ''];
+    // Tabs and subflows keep their order in the file (their rank), as their contents do.
+    if (type === 'tab') return [0, containerRank.get(id) ?? 0, 0, 0, '', '', ''];
+    if (type === 'subflow') return [1, containerRank.get(id) ?? 0, 0, 0, '', '', ''];
     const z = zOf(node);
     const rank = z === undefined ? undefined : containerRank.get(z);
     if (rank !== undefined) {
