@@ -29,6 +29,7 @@ import type { Machine } from './machine';
 import { freePort } from './modbus-server';
 import { OPCUA_POINTS, SIMULATOR_NAMESPACE, nodeIdPrefix } from './opcua-points';
 import type { OpcuaPoint } from './opcua-points';
+import { restoreOpensslConf } from '../nodes/opcua/openssl-env';
 
 // The address space types, as node-opcua-server hands them out (their package is not a dependency of ours).
 type Namespace = ReturnType<NonNullable<OPCUAServer['engine']['addressSpace']>['getOwnNamespace']>;
@@ -203,8 +204,15 @@ export class MachineOpcuaServer {
       await server.shutdown(0).catch(() => undefined);
       for (const m of managers) await m.dispose().catch(() => undefined);
       throw err;
+    } finally {
+      // npm start runs the simulator inside the process that spawns Node-RED: keep its environment clean.
+      restoreOpensslConf();
     }
-    const timer = setInterval(() => this.refresh(), this.refreshMs);
+    // The server reads its key again when it answers CreateSession: repair OPENSSL_CONF as it goes.
+    const timer = setInterval(() => {
+      this.refresh();
+      restoreOpensslConf();
+    }, this.refreshMs);
     timer.unref();
     this.running = { server, managers, timer };
     this.port_ = port;

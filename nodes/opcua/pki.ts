@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import { restoreOpensslConf } from './openssl-env';
 
 /** What the editor shows of a certificate. */
 export interface CertificateInfo {
@@ -134,7 +135,7 @@ export class CertificateStore {
           outputFile: this.certificateFile,
         });
       }
-    })();
+    })().finally(restoreOpensslConf);
     const opened = this.opened;
     opened.catch(() => {
       if (this.opened === opened) this.opened = undefined; // let the next attempt try again

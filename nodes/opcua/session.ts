@@ -37,6 +37,7 @@ import { APPLICATION_NAME, acquireStore, thumbprintOf } from './pki';
 import type { ItemSpec, LiveConnection, MonitorHandle, MonitorListener } from './subscriptions';
 import { Subscriptions } from './subscriptions';
 import { VariableCatalog } from './variables';
+import { guardOpensslConf, restoreOpensslConf } from './openssl-env';
 
 export interface SessionOptions {
   readonly settings: EndpointSettings;
@@ -165,6 +166,7 @@ export class EndpointSession extends EventEmitter {
   private pending: OPCUAClient | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
+  private releaseOpensslGuard: (() => void) | undefined;
   private attempt = 0;
   private nextId = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -190,6 +192,7 @@ export class EndpointSession extends EventEmitter {
   }
 
   start(): void {
+    this.releaseOpensslGuard ??= guardOpensslConf();
     this.connectNow();
   }
 
@@ -313,6 +316,7 @@ export class EndpointSession extends EventEmitter {
     await Promise.all(this.disposing);
     if (this.connecting) await withTimeout(this.connecting, 5000, 'connect').catch(() => undefined);
     await this.store.release();
+    this.releaseOpensslGuard?.();
     this.setState({ kind: 'closed' });
     this.removeAllListeners();
   }
@@ -401,6 +405,8 @@ export class EndpointSession extends EventEmitter {
       if (this.closed) return;
       const fault = faultOf(err);
       this.scheduleRetry(fault.cause, fault.needsAction, fault.thumbprint);
+    } finally {
+      restoreOpensslConf();
     }
   }
 
@@ -429,6 +435,7 @@ export class EndpointSession extends EventEmitter {
       endpoints = await withTimeout(discovery.getEndpoints(), this.options.requestTimeoutMs, 'GetEndpoints');
     } finally {
       await withTimeout(discovery.disconnect(), 3000, 'disconnect').catch(() => undefined);
+      restoreOpensslConf();
     }
     const mode = MessageSecurityMode[settings.securityMode];
     const policy: string = SecurityPolicy[settings.securityPolicy];

@@ -153,9 +153,13 @@ describe("the hub's own application certificate", () => {
     const pkiDir = path.join(userDir, 'opcua', 'pki');
     const server = await startTestServer();
     const settings = { url: server.url, securityMode: 'None', securityPolicy: 'None', identity: { kind: 'anonymous' } } as const;
+    // node-opcua-crypto leaves OPENSSL_CONF="undefined" behind after reading a key (the test server
+    // just did); the hub must not: Node-RED's child processes (exec, git) would fail on it.
+    delete process.env.OPENSSL_CONF;
     try {
       const first = acquireSession({ ...DEFAULT_SESSION_OPTIONS, settings, pkiDir });
       await first.resource.whenConnected(15000);
+      assert.equal(process.env.OPENSSL_CONF, undefined, 'making the certificate and connecting leave OPENSSL_CONF as it was');
       await first.release();
       const file = path.join(pkiDir, 'own', 'certs', 'client_certificate.pem');
       const made = new X509Certificate(fs.readFileSync(file));
