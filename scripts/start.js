@@ -42,11 +42,22 @@ function deployDemoOnFirstRun() {
 async function startSimulator() {
   if (process.env.HUB_SIMULATOR === '0') return undefined;
   const { startLine } = require(path.join(root, 'dist', 'simulator', 'run.js'));
-  const line = await startLine({
-    seed: Number(process.env.HUB_SIMULATOR_SEED || 1),
-    pkiDir: path.join(userDir, 'simulator-pki'),
-    ...(process.env.HUB_SIMULATOR_OPCUA_PORT ? { opcuaPort: Number(process.env.HUB_SIMULATOR_OPCUA_PORT) } : {}),
-  });
+  let line;
+  try {
+    line = await startLine({
+      seed: Number(process.env.HUB_SIMULATOR_SEED || 1),
+      pkiDir: path.join(userDir, 'simulator-pki'),
+      ...(process.env.HUB_SIMULATOR_OPCUA_PORT ? { opcuaPort: Number(process.env.HUB_SIMULATOR_OPCUA_PORT) } : {}),
+    });
+  } catch (err) {
+    // The hub is what matters: it starts without the simulator, whose devices then show as disconnected.
+    const why = err instanceof Error ? err.message : String(err);
+    const hint = /EADDRINUSE/.test(why)
+      ? ' Another program has one of its ports (Modbus 5020-5021, OPC UA 4840): stop it, or set HUB_SIMULATOR_OPCUA_PORT, or HUB_SIMULATOR=0.'
+      : '';
+    process.stdout.write(`[factory-hub] Simulated line not started: ${why}.${hint}\n`);
+    return undefined;
+  }
   const modbus = Object.entries(line.ports).map(([name, port]) => `${name.split('/').pop()} ${port}`);
   const lines = [`[factory-hub] Simulated line ${line.line.path}: Modbus TCP on ${line.host}: ${modbus.join(', ')}`];
   if (line.opcua) {
