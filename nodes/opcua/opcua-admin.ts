@@ -16,159 +16,30 @@
  *
  * `opcua.read` is held by every account with "read"; `opcua.write` by integrators and admins.
  */
-import type { Request, Response } from 'express';
 import type { NodeAPI } from 'node-red';
-import { messageOf } from '../shared/errors';
-import { MAX_BROWSE_LIMIT, OBJECTS_FOLDER, browseLevel } from './browse';
-import { NodeIdError, checkNodeId } from './node-id';
-import type { OpcUaEndpointNode } from './opcua-endpoint';
-import { acquireStore, isThumbprint, pkiFolder } from './pki';
-import { retryUntrusted } from './pool';
-import { NotConnectedError } from './session';
+import type * as AdminHandlersModule from './admin-handlers';
+import { lazy } from './lazy';
 
 export const OPCUA_ROUTE = '/factoryhub/opcua';
 
 const registered = new WeakSet<object>();
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-function intParam(value: unknown, fallback: number, min: number, max: number, what: string): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, `${what} must be a whole number from ${min} to ${max}`);
-  return n;
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(504, `the server did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
+/**
+ * The routes exist from start-up with their permissions; their work (admin-handlers.ts, with node-opcua)
+ * is loaded by the first request (lazy.ts says why).
+ */
 export function registerOpcUaAdmin(RED: NodeAPI): void {
   const app = RED.httpAdmin;
   if (registered.has(app)) return;
   registered.add(app);
   const canRead = RED.auth.needsPermission('opcua.read');
   const canWrite = RED.auth.needsPermission('opcua.write');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- on first use, not at start-up (lazy.ts)
+  const handlers = lazy(() => (require('./admin-handlers') as typeof AdminHandlersModule).adminHandlers(RED));
 
-  const handle = (work: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response): void => {
-    work(req, res).catch((err: unknown) => {
-      if (res.headersSent) return;
-      if (err instanceof HttpError) res.status(err.status).json({ error: err.message, ...err.extra });
-      else {
-        RED.log.warn(`opcua admin: ${req.method} ${req.originalUrl}: ${messageOf(err)}`);
-        res.status(500).json({ error: messageOf(err) });
-      }
-    });
-  };
-
-  const endpointNode = (req: Request): OpcUaEndpointNode => {
-    const id = String(req.params.id);
-    const node = RED.nodes.getNode(id) as OpcUaEndpointNode | null;
-    if (!node || node.type !== 'fh-opcua-endpoint') {
-      throw new HttpError(404, `there is no deployed OPC UA endpoint ${id}: deploy it first (browsing uses the deployed settings)`);
-    }
-    return node;
-  };
-
-  app.get(`${OPCUA_ROUTE}/endpoints/:id/browse`, canRead, handle(async (req, res) => {
-    const node = endpointNode(req);
-    let nodeId: string;
-    try {
-      nodeId = req.query.nodeId === undefined || req.query.nodeId === '' ? OBJECTS_FOLDER : checkNodeId(req.query.nodeId);
-    } catch (err) {
-      throw new HttpError(400, err instanceof NodeIdError ? err.message : messageOf(err));
-    }
-    const limit = intParam(req.query.limit, 200, 1, MAX_BROWSE_LIMIT, 'limit');
-    const timeoutMs = intParam(req.query.timeout, 10000, 100, 30000, 'timeout');
-    const started = Date.now();
-    let session;
-    try {
-      session = node.browseSession();
-    } catch (err) {
-      throw new HttpError(400, `endpoint configuration: ${messageOf(err)}`);
-    }
-    try {
-      await session.whenConnected(timeoutMs);
-    } catch (err) {
-      const s = session.state;
-      throw new HttpError(503, err instanceof NotConnectedError ? err.message : messageOf(err), {
-        state: s.kind,
-        ...(s.kind === 'error' && s.thumbprint ? { thumbprint: s.thumbprint } : {}),
-      });
-    }
-    const left = Math.max(100, timeoutMs - (Date.now() - started));
-    try {
-      res.json(await withTimeout(browseLevel(session.access(), nodeId, limit), left));
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      if (err instanceof NodeIdError) throw new HttpError(400, err.message);
-      throw new HttpError(502, `browse of ${nodeId} failed: ${messageOf(err)}`);
-    }
-  }));
-
-  app.get(`${OPCUA_ROUTE}/endpoints/:id/state`, canRead, handle(async (req, res) => {
-    const node = endpointNode(req);
-    await Promise.resolve();
-    const problem = node.configProblem();
-    if (problem) {
-      res.json({ state: 'config', text: problem });
-      return;
-    }
-    // Only reports: opening a dialog must not open a session to the server.
-    const session = node.openSession();
-    if (!session) {
-      res.json({ state: 'idle', text: 'no session open (no node uses the endpoint yet)' });
-      return;
-    }
-    const s = session.state;
-    res.json({ state: s.kind, text: session.describeState(), ...(s.kind === 'error' && s.thumbprint ? { thumbprint: s.thumbprint } : {}) });
-  }));
-
-  const withStore = async <T>(work: (store: ReturnType<typeof acquireStore>['store']) => Promise<T>): Promise<T> => {
-    const lease = acquireStore(pkiFolder(RED.settings.userDir));
-    try {
-      return await work(lease.store);
-    } finally {
-      await lease.release();
-    }
-  };
-
-  app.get(`${OPCUA_ROUTE}/certificates`, canRead, handle(async (_req, res) => {
-    res.json(await withStore((store) => Promise.resolve(store.list())));
-  }));
-
-  app.post(`${OPCUA_ROUTE}/certificates/trusted`, canWrite, handle(async (req, res) => {
-    const thumbprint = (req.body as { thumbprint?: unknown } | undefined)?.thumbprint;
-    if (!isThumbprint(thumbprint)) throw new HttpError(400, 'body must be {"thumbprint": "<40 hex digits, lower case>"}');
-    const trusted = await withStore((store) => store.trust(thumbprint));
-    if (!trusted) throw new HttpError(404, `no rejected certificate has thumbprint ${thumbprint}`);
-    RED.log.info(`OPC UA server certificate ${thumbprint} (${trusted.subject}) trusted by ${userName(req)}`);
-    res.json({ certificate: trusted, retried: retryUntrusted(thumbprint) });
-  }));
-
-  app.delete(`${OPCUA_ROUTE}/certificates/trusted/:thumbprint`, canWrite, handle(async (req, res) => {
-    const thumbprint = String(req.params.thumbprint);
-    if (!isThumbprint(thumbprint)) throw new HttpError(400, 'the thumbprint must be 40 hex digits, lower case');
-    const removed = await withStore((store) => store.untrust(thumbprint));
-    if (!removed) throw new HttpError(404, `no trusted certificate has thumbprint ${thumbprint}`);
-    RED.log.info(`OPC UA server certificate ${thumbprint} (${removed.subject}) no longer trusted, by ${userName(req)}`);
-    res.json({ certificate: removed });
-  }));
-}
-
-function userName(req: Request): string {
-  const user = (req as Request & { user?: { username?: unknown } }).user;
-  return typeof user?.username === 'string' ? user.username : 'an anonymous user';
+  app.get(`${OPCUA_ROUTE}/endpoints/:id/browse`, canRead, (req, res) => handlers().browse(req, res));
+  app.get(`${OPCUA_ROUTE}/endpoints/:id/state`, canRead, (req, res) => handlers().state(req, res));
+  app.get(`${OPCUA_ROUTE}/certificates`, canRead, (req, res) => handlers().certificates(req, res));
+  app.post(`${OPCUA_ROUTE}/certificates/trusted`, canWrite, (req, res) => handlers().trust(req, res));
+  app.delete(`${OPCUA_ROUTE}/certificates/trusted/:thumbprint`, canWrite, (req, res) => handlers().untrust(req, res));
 }

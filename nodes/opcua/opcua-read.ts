@@ -2,15 +2,14 @@
  * fh-opcua-read: on each message, reads tags of a tag map (all, or the one named in msg.topic) or the
  * NodeIds in msg.nodeId, and sends named, scaled values with the server's source timestamps.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { messageOf } from '../shared/errors';
-import { objectMessage, valueMessage } from './messages';
-import type { OpcUaNodeConfig, OpcUaNodeDef } from './node-config';
-import { readNodeConfig } from './node-config';
-import type { SessionState } from './session';
-import { configStatus, problemStatus, sessionStatus } from './status';
-import { requestedTargets } from './targets';
-import { readingOf } from './value';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { lazy } from './lazy';
+import type { OpcUaNodeDef } from './node-config';
+import type * as ReadNodeModule from './read-node';
+
+/** The node's code, with node-opcua, loaded by the first read node (lazy.ts says why). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- on first use, not at start-up (lazy.ts)
+const impl = lazy(() => require('./read-node') as typeof ReadNodeModule);
 
 export interface OpcUaReadDef extends NodeDef, OpcUaNodeDef {
   /** `each`: a message per tag; `object`: one message with all values. */
@@ -20,61 +19,6 @@ export interface OpcUaReadDef extends NodeDef, OpcUaNodeDef {
 export default function register(RED: NodeAPI): void {
   RED.nodes.registerType('fh-opcua-read', function (this: Node, def: OpcUaReadDef) {
     RED.nodes.createNode(this, def);
-    const node = this;
-    const output = def.output === 'object' ? 'object' : 'each';
-    let config: OpcUaNodeConfig;
-    try {
-      config = readNodeConfig(RED, def);
-      config.endpoint.session(); // opens the shared session now, not at the first message
-    } catch (err) {
-      node.status(configStatus(messageOf(err)));
-      node.error(`configuration: ${messageOf(err)}`);
-      return;
-    }
-    const { endpoint, tags } = config;
-    const what = tags ? `${tags.size} tags` : 'by NodeId';
-    let lastProblem: string | undefined;
-    const show = (state: SessionState): void => {
-      if (state.kind === 'connected' && lastProblem) node.status(problemStatus(lastProblem));
-      else node.status(sessionStatus(state, endpoint.session().describeState(), `connected: ${what}`));
-    };
-    const unwatch = endpoint.watch(show);
-
-    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage[][]) => void, done: (err?: Error) => void) => {
-      void (async () => {
-        try {
-          const targets = requestedTargets(msg, tags);
-          const session = endpoint.session();
-          const values = await session.read(targets.map((t) => t.nodeId));
-          const now = Date.now();
-          const items = targets.map((target, i) => ({ target, reading: readingOf(values[i], now, target.tag?.scaling) }));
-          const base = msg as NodeMessage & Record<string, unknown>;
-          const out = output === 'object' ? [{ ...base, ...objectMessage(items) }] : items.map((i) => ({ ...base, ...valueMessage(i.target, i.reading) }));
-          send([out as NodeMessage[]]);
-          const bad = items.filter((i) => i.reading.quality === 'bad');
-          if (bad.length > 0) {
-            const first = bad[0];
-            lastProblem = `${bad.length} of ${items.length} bad: ${first.reading.statusCode}`;
-            node.status(problemStatus(lastProblem));
-            done(new Error(`read of ${first.target.name}${first.target.tag ? ` (${first.target.nodeId})` : ''} from ${endpoint.endpointName}: ${first.reading.statusCode}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}`));
-            return;
-          }
-          if (lastProblem) {
-            lastProblem = undefined;
-            show(session.state);
-          }
-          done();
-        } catch (err) {
-          node.status(problemStatus(messageOf(err)));
-          lastProblem = messageOf(err);
-          done(new Error(`read from ${endpoint.endpointName}: ${messageOf(err)}`));
-        }
-      })();
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      unwatch();
-      done();
-    });
+    impl().startReadNode(RED, this, def);
   });
 }

@@ -3,16 +3,15 @@
  * by NodeId. Each value is converted to the variable's own DataType and value rank; a value that does
  * not fit is refused with nothing written. Every write, done or refused, goes to the audit log.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { AuditLog, auditDir, registerAuditEndpoint } from '../shared/audit-log';
-import { messageOf } from '../shared/errors';
-import type { OpcUaNodeConfig, OpcUaNodeDef } from './node-config';
-import { readNodeConfig } from './node-config';
-import type { SessionState } from './session';
-import { configStatus, problemStatus, sessionStatus } from './status';
-import { requestedWrites } from './targets';
-import type { WriteReport } from './writer';
-import { performWrites } from './writer';
+import { lazy } from './lazy';
+import type { OpcUaNodeDef } from './node-config';
+import type * as WriteNodeModule from './write-node';
+
+/** The node's code, with node-opcua, loaded by the first write node (lazy.ts says why). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- on first use, not at start-up (lazy.ts)
+const impl = lazy(() => require('./write-node') as typeof WriteNodeModule);
 
 export type OpcUaWriteDef = NodeDef & OpcUaNodeDef;
 
@@ -22,75 +21,6 @@ export default function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('fh-opcua-write', function (this: Node, def: OpcUaWriteDef) {
     RED.nodes.createNode(this, def);
-    const node = this;
-    let config: OpcUaNodeConfig;
-    try {
-      config = readNodeConfig(RED, def);
-      config.endpoint.session();
-    } catch (err) {
-      node.status(configStatus(messageOf(err)));
-      node.error(`configuration: ${messageOf(err)}`);
-      return;
-    }
-    const { endpoint, tags } = config;
-    const writable = tags ? `${tags.targets.filter((t) => t.tag?.access === 'read-write').length} writable tags` : 'by NodeId';
-    let lastResult: { fill: 'green' | 'red'; text: string } | undefined;
-    const show = (state: SessionState): void => {
-      const status = sessionStatus(state, endpoint.session().describeState(), `connected: ${writable}`);
-      node.status(state.kind === 'connected' && lastResult ? { ...status, fill: lastResult.fill, text: lastResult.text } : status);
-    };
-    const unwatch = endpoint.watch(show);
-
-    const record = (r: WriteReport): Promise<void> =>
-      audit
-        .append({
-          time: new Date().toISOString(),
-          flow: node.z,
-          node: node.id,
-          ...(node.name ? { nodeName: node.name } : {}),
-          device: endpoint.endpointName,
-          tag: r.tag,
-          address: r.address,
-          value: r.value,
-          result: r.result,
-          ...(r.error ? { error: r.error } : {}),
-        })
-        .catch((err: unknown) => node.warn(`audit log: ${messageOf(err)}`));
-
-    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-      void (async () => {
-        const out = msg as NodeMessage & { write?: WriteReport[]; nodeId?: unknown };
-        try {
-          const requests = requestedWrites(out, tags);
-          const { reports, sent } = await performWrites(endpoint.session(), requests);
-          await Promise.all(reports.map(record));
-          out.write = reports;
-          const failure = reports.find((r) => r.result === 'error');
-          if (failure) {
-            const what = `write of ${failure.tag}${failure.address !== failure.tag ? ` (${failure.address})` : ''} to ${endpoint.endpointName}`;
-            const error = `${what} ${sent ? 'failed' : 'refused, nothing written'}: ${failure.error ?? failure.status ?? 'error'}`;
-            lastResult = { fill: 'red', text: error.slice(0, 120) };
-            node.status(problemStatus(error));
-            done(new Error(error));
-            return;
-          }
-          const last = reports[reports.length - 1];
-          lastResult = { fill: 'green', text: `wrote ${last.tag.split('/').pop() ?? last.tag} = ${String(last.value)}`.slice(0, 120) };
-          node.status({ fill: 'green', shape: 'dot', text: lastResult.text });
-          send(out);
-          done();
-        } catch (err) {
-          // Never out of the runtime: a message that cannot be understood is this message's error.
-          lastResult = { fill: 'red', text: messageOf(err).slice(0, 120) };
-          node.status(problemStatus(messageOf(err)));
-          done(new Error(`write to ${endpoint.endpointName}: ${messageOf(err)}`));
-        }
-      })();
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      unwatch();
-      done();
-    });
+    impl().startWriteNode(RED, this, def, audit);
   });
 }
