@@ -25,6 +25,8 @@ export type ParsedMessage =
   | { readonly kind: 'assign'; readonly t: number; readonly stopId: unknown; readonly reason: unknown }
   | { readonly kind: 'tick'; readonly t: unknown }
   | { readonly kind: 'report' }
+  /** The machine's link is alive without a new value (fh-opcua-subscribe's keep-alive). */
+  | { readonly kind: 'alive' }
   /** A message the node cannot read at all (e.g. an assign-reason without a payload object). */
   | { readonly kind: 'invalid'; readonly message: string };
 
@@ -88,6 +90,7 @@ export function parseMessage(msg: Msg, mapping: InputMapping, now: number): Pars
   }
   if (role === undefined && topic === 'tick') return { kind: 'tick', t: msg.timestamp === undefined ? msg.payload : msg.timestamp };
   if (role === undefined && topic === 'report') return { kind: 'report' };
+  if (role === undefined && topic === 'alive') return { kind: 'alive' };
 
   const samples: Sample[] = [];
   const badQuality: string[] = [];

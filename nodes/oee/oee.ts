@@ -358,6 +358,14 @@ export default function register(RED: NodeAPI): void {
           }
           break;
         }
+        case 'alive': {
+          // Proof of a live link, on the sources' clock as the ticks are: keeps the state from turning
+          // into no data (and restores it after no data) while no value changes.
+          if (engine === null) break; // no state to keep alive yet
+          const r = engine.heartbeat(clock.tickTime(now, engine.time) ?? engine.time);
+          if (r.ok) changed = true;
+          break;
+        }
         case 'samples': {
           const r = applySamples(parsed.samples, now);
           errors = r.errors;

@@ -20,6 +20,8 @@ export interface OpcUaSubscribeDef extends NodeDef, OpcUaNodeDef {
   deadband: string | number;
   /** `each`: a message per change; `batch`: one message per publish with every change in it. */
   output: 'each' | 'batch';
+  /** Also send `{topic: "alive"}` while the server answers (keep-alives included), at most every 5 s. */
+  keepAlive?: boolean | string;
 }
 
 export default function register(RED: NodeAPI): void {

@@ -18,6 +18,9 @@ import { TargetError, requestedTargets } from './targets';
 import type { Reading } from './value';
 import { readingOf } from './value';
 
+/** Keep-alive messages at most this often, however often the server answers. */
+const ALIVE_EVERY_MS = 5000;
+
 interface Timing {
   readonly samplingInterval: number;
   readonly publishingInterval: number;
@@ -106,6 +109,10 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
     node.status(state.kind === 'connected' && failed.size > 0 ? { ...status, fill: 'yellow' } : status);
   };
 
+  // Keep-alive output: proof that the link is alive while no value changes (for fh-oee's no-data limit).
+  const keepAlive = def.keepAlive === true || def.keepAlive === 'true';
+  let lastAlive = 0;
+
   // Batch output: the changes of one publish response leave as one message.
   let batch: { target: Target; reading: Reading }[] = [];
   let flushing = false;
@@ -147,6 +154,13 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
         failed.set(target.name, text);
         node.error(`${target.name}${target.tag ? ` (${target.nodeId})` : ''} on ${endpoint.endpointName} cannot be monitored: ${text}`, { topic: target.name, payload: null });
         show();
+      },
+      alive: () => {
+        if (closed || !keepAlive) return;
+        const now = Date.now();
+        if (now - lastAlive < ALIVE_EVERY_MS) return;
+        lastAlive = now;
+        node.send({ topic: 'alive', payload: { endpoint: endpoint.endpointName }, timestamp: now });
       },
       health: (state, detail) => {
         stale = state === 'stale' ? detail : undefined;

@@ -47,6 +47,8 @@ export interface MonitorListener {
   health(state: 'ok' | 'stale', detail: string): void;
   /** The items now exist on the server (after each creation: deploy, reconnect, rebuild); `created` = how many. */
   ready?(created: number): void;
+  /** The server answered a publish of this subscription (data or keep-alive): the link is alive. */
+  alive?(): void;
 }
 
 export interface MonitorHandle {
@@ -338,6 +340,8 @@ export class Subscriptions {
     if (live.gone) return;
     this.strikes.set(live.interval, 0);
     for (const reg of this.wanted.get(live.interval) ?? []) {
+      if (reg.closed) continue;
+      reg.listener.alive?.();
       if (!reg.stale) continue;
       reg.stale = false;
       reg.listener.health('ok', 'delivering again');

@@ -410,6 +410,23 @@ describe('oee/fh-oee node in a Node-RED runtime', function () {
     assert.deepEqual(out.caught, []);
   });
 
+  it('alive messages (an OPC UA keep-alive) keep a quiet machine from no data; when they stop, no data', async () => {
+    await helper.load([calendarNode, oeeNode, catchNode], flow({ staleAfter: 1, tickInterval: 0.1, reportInterval: 0.2 }));
+    const out = listen();
+    const now = Date.now();
+    send(tag(TAG.state, 1, now), tag(TAG.total, 1, now), tag(TAG.good, 1, now));
+    const noData = (): boolean => out.events.some((m) => (m.payload as { to?: string }).to === 'no-data');
+    // Three times the stale limit with no new value, only keep-alives.
+    while (Date.now() < now + 3000) {
+      helper.getNode('oee').receive({ topic: 'alive', payload: { endpoint: 'test' } });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(noData(), false, 'no data while the link is alive');
+    assert.equal((await report(out)).state, 'running');
+    await until('the no-data state once the keep-alives stop', noData, 6000);
+    assert.deepEqual(out.caught, []);
+  });
+
   it('reports a configuration problem in the status and refuses to start', async () => {
     const bad = flow({ stateMap: [{ value: '1', state: 'sprinting' }], totalTag: TAG.state, products: [{ name: 'A', ict: '-1' }] });
     await helper.load([calendarNode, oeeNode, catchNode], bad);

@@ -61,6 +61,27 @@ describe('fh-opcua-subscribe against a real OPC UA server', function () {
     return helper.getNode('out');
   }
 
+  it('with Keep-alive, sends alive messages while the server answers though no value changes, at most every 5 s', async () => {
+    const fixed = ROWS.filter((r) => r.name === 'plant/line1/filler/fixed');
+    const out = await load([
+      tagMap('fixedMap', fixed),
+      subscribe('sub', { tagMap: 'fixedMap', keepAlive: true }),
+      subscribe('quiet', { tagMap: 'fixedMap', wires: [['out2']] }),
+      { id: 'out2', type: 'helper', z: 'tab' },
+    ]);
+    const msgs = collect(out);
+    const quiet = collect(helper.getNode('out2'));
+    const start = Date.now();
+    await waitFor(() => msgs.filter((m) => m.topic === 'alive').length >= 2, 15000, 'two alive messages');
+    const alive = msgs.filter((m) => m.topic === 'alive');
+    assert.deepEqual(alive[0].payload, { endpoint: server.url });
+    assert.ok(typeof alive[0].timestamp === 'number' && alive[0].timestamp >= start);
+    assert.ok((alive[1].timestamp as number) - alive[0].timestamp >= 5000, 'at most one every 5 s');
+    // The fixed value came once; the keep-alives are what proves the link since.
+    assert.equal(msgs.filter((m) => m.topic === 'plant/line1/filler/fixed').length, 1);
+    assert.ok(quiet.length >= 1 && quiet.every((m) => m.topic !== 'alive'), 'none without the option');
+  });
+
   it('sends every change of the tag map with the source timestamp, scaled', async () => {
     const out = await load([subscribe('sub', { tagMap: 'map', prefix: 'plant/line1/filler' })]);
     const msgs = collect(out);
