@@ -63,20 +63,7 @@ export default function register(RED: NodeAPI): void {
     node.status({ fill: 'grey', shape: 'dot', text: `${writable} writable tags` });
 
     const record = (tag: Tag, value: unknown, result: 'ok' | 'error', extra: { error?: string; readBack?: unknown }): Promise<void> =>
-      audit
-        .append({
-          time: new Date().toISOString(),
-          flow: node.z,
-          node: node.id,
-          ...(node.name ? { nodeName: node.name } : {}),
-          device: client.endpointName,
-          tag: tag.name,
-          address: formatAddress(tag.address),
-          value,
-          result,
-          ...extra,
-        })
-        .catch((err: unknown) => node.warn(`audit log: ${messageOf(err)}`));
+      audit.recordWrite(node, client.endpointName, { tag: tag.name, address: formatAddress(tag.address), value, result, ...extra });
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       void (async () => {

@@ -35,20 +35,7 @@ export function startWriteNode(RED: NodeAPI, node: Node, def: OpcUaWriteDef, aud
   const unwatch = endpoint.watch(show);
 
   const record = (r: WriteReport): Promise<void> =>
-    audit
-      .append({
-        time: new Date().toISOString(),
-        flow: node.z,
-        node: node.id,
-        ...(node.name ? { nodeName: node.name } : {}),
-        device: endpoint.endpointName,
-        tag: r.tag,
-        address: r.address,
-        value: r.value,
-        result: r.result,
-        ...(r.error ? { error: r.error } : {}),
-      })
-      .catch((err: unknown) => node.warn(`audit log: ${messageOf(err)}`));
+    audit.recordWrite(node, endpoint.endpointName, { tag: r.tag, address: r.address, value: r.value, result: r.result, ...(r.error ? { error: r.error } : {}) });
 
   node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
     void (async () => {

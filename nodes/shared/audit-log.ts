@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { messageOf } from './errors';
 
 export interface AuditEntry {
   /** ISO time of the result. */
@@ -24,6 +25,17 @@ export interface AuditEntry {
   readonly readBack?: unknown;
 }
 
+/** The node that writes, as Node-RED gives it (its flow `z`, id and name). */
+export interface AuditWriter {
+  readonly id: string;
+  readonly z: string;
+  readonly name?: string;
+  warn(message: string): void;
+}
+
+/** What one write did: everything of an entry but the time and the writer. */
+export type WriteOutcome = Pick<AuditEntry, 'tag' | 'address' | 'value' | 'result' | 'error' | 'readBack'>;
+
 export class AuditLog {
   constructor(readonly dir: string) {}
 
@@ -36,6 +48,15 @@ export class AuditLog {
     await fs.promises.mkdir(this.dir, { recursive: true });
     const line = JSON.stringify(entry, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
     await fs.promises.appendFile(this.fileFor(new Date(entry.time)), line, { mode: 0o640 });
+  }
+
+  /**
+   * Records a write of `writer` to `device` now. A log that cannot be written is a warning on the
+   * node, never a failed write: the machine has already been written.
+   */
+  recordWrite(writer: AuditWriter, device: string, outcome: WriteOutcome): Promise<void> {
+    const entry: AuditEntry = { time: new Date().toISOString(), flow: writer.z, node: writer.id, ...(writer.name ? { nodeName: writer.name } : {}), device, ...outcome };
+    return this.append(entry).catch((err: unknown) => writer.warn(`audit log: ${messageOf(err)}`));
   }
 
   /** Entries of one day, oldest first (for the admin endpoint and tests). */
