@@ -19,8 +19,13 @@ export interface AuditEntry {
   /** Address written: `hr:100`, `ns=2;s=Speed`. */
   readonly address: string;
   readonly value: unknown;
-  readonly result: 'ok' | 'error';
+  /** ok: written; error: sent and failed; refused: never sent (not writable, bad value, link down). */
+  readonly result: 'ok' | 'error' | 'refused';
   readonly error?: string;
+  /** The account behind the message (a dashboard or HTTP login), where Node-RED knows it. */
+  readonly user?: string;
+  /** The message that asked for the write (`msg._msgid`), to trace it through the flow. */
+  readonly msgId?: string;
   /** Value read back after the write, when the node confirms writes. */
   readonly readBack?: unknown;
 }
@@ -35,6 +40,35 @@ export interface AuditWriter {
 
 /** What one write did: everything of an entry but the time and the writer. */
 export type WriteOutcome = Pick<AuditEntry, 'tag' | 'address' | 'value' | 'result' | 'error' | 'readBack'>;
+
+/** Who asked for a write, as far as the message tells: see originOf. */
+export interface WriteOrigin {
+  readonly user?: string;
+  readonly msgId?: string;
+}
+
+/**
+ * The user and message id behind a message: node-red-dashboard puts the logged-in user in
+ * `msg._client.user`, an http-in node behind a login in `msg.req.user`. Reads defensively: a message is
+ * whatever a flow made it, getters that throw included.
+ */
+export function originOf(msg: unknown): WriteOrigin {
+  try {
+    const m = msg as { _msgid?: unknown; _client?: { user?: unknown }; req?: { user?: unknown }; user?: unknown } | null;
+    if (!m || typeof m !== 'object') return {};
+    const name = (u: unknown): string | undefined => {
+      if (typeof u === 'string') return u;
+      const o = u as { username?: unknown; name?: unknown } | null;
+      if (o && typeof o === 'object') return typeof o.username === 'string' ? o.username : typeof o.name === 'string' ? o.name : undefined;
+      return undefined;
+    };
+    const user = name(m._client?.user) ?? name(m.req?.user) ?? name(m.user);
+    const msgId = typeof m._msgid === 'string' ? m._msgid : undefined;
+    return { ...(user ? { user: user.slice(0, 100) } : {}), ...(msgId ? { msgId } : {}) };
+  } catch {
+    return {};
+  }
+}
 
 export class AuditLog {
   constructor(readonly dir: string) {}
@@ -54,8 +88,17 @@ export class AuditLog {
    * Records a write of `writer` to `device` now. A log that cannot be written is a warning on the
    * node, never a failed write: the machine has already been written.
    */
-  recordWrite(writer: AuditWriter, device: string, outcome: WriteOutcome): Promise<void> {
-    const entry: AuditEntry = { time: new Date().toISOString(), flow: writer.z, node: writer.id, ...(writer.name ? { nodeName: writer.name } : {}), device, ...outcome };
+  recordWrite(writer: AuditWriter, device: string, outcome: WriteOutcome, origin: WriteOrigin = {}): Promise<void> {
+    const entry: AuditEntry = {
+      time: new Date().toISOString(),
+      flow: writer.z,
+      node: writer.id,
+      ...(writer.name ? { nodeName: writer.name } : {}),
+      device,
+      ...outcome,
+      ...(origin.user ? { user: origin.user } : {}),
+      ...(origin.msgId ? { msgId: origin.msgId } : {}),
+    };
     return this.append(entry).catch((err: unknown) => writer.warn(`audit log: ${messageOf(err)}`));
   }
 
