@@ -142,11 +142,41 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+/** Sizes a calendar may have: far above any plant's, low enough that checking one is quick and small. */
+export const CALENDAR_LIMITS = { shifts: 50, breaksPerShift: 20, holidays: 1000, plannedStops: 1000, textLength: 200 } as const;
+/** Issues listed at most; the rest are counted in a last issue. */
+export const MAX_ISSUES = 50;
+
+/** A value as issues quote it: primitives as JSON, cut to 40 characters; objects and arrays by their kind. */
+function show(v: unknown): string {
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  const text = typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : String(v);
+  return text;
+}
+
+/** The list's own issue when it is longer than `max`, so its items are not checked one by one. */
+function tooLong(what: string, list: readonly unknown[], max: number): string | undefined {
+  return list.length > max ? `${what}: ${list.length} given, at most ${max} are allowed` : undefined;
+}
+
+/** At most MAX_ISSUES issues, and how many more there were. */
+function capped(issues: string[]): string[] {
+  if (issues.length <= MAX_ISSUES) return issues;
+  return [...issues.slice(0, MAX_ISSUES), `... and ${issues.length - MAX_ISSUES} more issues`];
+}
+
+function pushAll(into: string[], more: readonly string[]): void {
+  for (const issue of more) into.push(issue);
+}
 
 /** Every problem of a calendar, each naming where it is; empty when valid. */
 export function validateCalendar(input: unknown): string[] {
   if (!isRecord(input)) return ['calendar must be an object'];
+  return capped(calendarIssues(input));
+}
+
+function calendarIssues(input: Record<string, unknown>): string[] {
   const issues: string[] = [];
   let zone: string | undefined;
   if (typeof input.timeZone !== 'string') issues.push('timeZone must be a string such as "Europe/Berlin"');
@@ -155,9 +185,15 @@ export function validateCalendar(input: unknown): string[] {
     if (zone === undefined) issues.push(`timeZone ${show(input.timeZone)} is not an IANA time zone known to this Node.js`);
   }
   if (!Array.isArray(input.shifts)) issues.push('shifts must be an array');
-  else issues.push(...validateShifts(input.shifts as unknown[]));
+  else {
+    const long = tooLong('shifts', input.shifts, CALENDAR_LIMITS.shifts);
+    if (long !== undefined) issues.push(long);
+    else pushAll(issues, validateShifts(input.shifts as unknown[]));
+  }
   if (input.holidays !== undefined) {
+    const long = Array.isArray(input.holidays) ? tooLong('holidays', input.holidays, CALENDAR_LIMITS.holidays) : undefined;
     if (!Array.isArray(input.holidays)) issues.push('holidays must be an array of "YYYY-MM-DD" dates');
+    else if (long !== undefined) issues.push(long);
     else {
       (input.holidays as unknown[]).forEach((h, i) => {
         if (typeof h !== 'string' || parseDay(h) === undefined) issues.push(`holidays[${i}] ${show(h)} is not a date "YYYY-MM-DD"`);
@@ -165,7 +201,9 @@ export function validateCalendar(input: unknown): string[] {
     }
   }
   if (input.plannedStops !== undefined) {
+    const long = Array.isArray(input.plannedStops) ? tooLong('plannedStops', input.plannedStops, CALENDAR_LIMITS.plannedStops) : undefined;
     if (!Array.isArray(input.plannedStops)) issues.push('plannedStops must be an array');
+    else if (long !== undefined) issues.push(long);
     else {
       (input.plannedStops as unknown[]).forEach((p, i) => {
         const at = `plannedStops[${i}]`;
@@ -174,6 +212,7 @@ export function validateCalendar(input: unknown): string[] {
           return;
         }
         if (typeof p.reason !== 'string' || p.reason.trim() === '') issues.push(`${at}: reason must be a non-empty string`);
+        else if (p.reason.length > CALENDAR_LIMITS.textLength) issues.push(`${at}: reason is longer than ${CALENDAR_LIMITS.textLength} characters`);
         if (zone === undefined) return;
         const s = parseInstant(zone, p.start);
         const e = parseInstant(zone, p.end);
@@ -209,13 +248,14 @@ function validateShifts(shifts: readonly unknown[]): string[] {
     }
     if (typeof raw.name !== 'string' || raw.name.trim() === '' || raw.name.includes('/')) {
       issues.push(`${at}: name must be a non-empty string without "/"`);
-    }
+    } else if (raw.name.length > CALENDAR_LIMITS.textLength) issues.push(`${at}: name is longer than ${CALENDAR_LIMITS.textLength} characters`);
     const start = parseClock(raw.start);
     const end = parseClock(raw.end, true);
     if (start === undefined) issues.push(`${at}: start ${show(raw.start)} is not a time "HH:MM" (00:00-23:59)`);
     if (end === undefined) issues.push(`${at}: end ${show(raw.end)} is not a time "HH:MM" (00:00-24:00)`);
     const days: number[] = [];
     if (!Array.isArray(raw.days) || raw.days.length === 0) issues.push(`${at}: days must list weekdays, e.g. ["mon", "tue"]`);
+    else if (raw.days.length > WEEKDAYS.length) issues.push(`${at}: days lists ${raw.days.length} days; a week has ${WEEKDAYS.length}`);
     else {
       for (const d of raw.days as unknown[]) {
         const k = WEEKDAYS.indexOf(d as Weekday);
@@ -235,7 +275,7 @@ function validateShifts(shifts: readonly unknown[]): string[] {
         namesByDay.set(key, i);
       }
     }
-    if (raw.breaks !== undefined) issues.push(...validateBreaks(at, raw.breaks, raw.start as string, raw.end as string, start, length));
+    if (raw.breaks !== undefined) pushAll(issues, validateBreaks(at, raw.breaks, raw.start as string, raw.end as string, start, length));
   });
   // Overlaps in minutes of the week; a shift running past Sunday midnight wraps onto Monday.
   const week = 7 * 1440;
@@ -244,8 +284,9 @@ function validateShifts(shifts: readonly unknown[]): string[] {
     return `${label(o.shift)} (${WEEKDAYS[o.day]} ${String(s.start)}-${String(s.end)})`;
   };
   const reported = new Set<string>();
-  for (let a = 0; a < occupied.length; a++) {
-    for (let b = a + 1; b < occupied.length; b++) {
+  // At most 50 shifts x 7 days: the pairs are few; the issues stop growing past what is listed.
+  for (let a = 0; a < occupied.length && issues.length <= MAX_ISSUES; a++) {
+    for (let b = a + 1; b < occupied.length && issues.length <= MAX_ISSUES; b++) {
       const x = occupied[a];
       const y = occupied[b];
       const hit = [0, week, -week].some((shift) => x.from < y.to + shift && y.from + shift < x.to);
@@ -261,6 +302,8 @@ function validateShifts(shifts: readonly unknown[]): string[] {
 
 function validateBreaks(at: string, breaks: unknown, startText: string, endText: string, start: number, length: number): string[] {
   if (!Array.isArray(breaks)) return [`${at}: breaks must be an array`];
+  const long = tooLong(`${at} breaks`, breaks, CALENDAR_LIMITS.breaksPerShift);
+  if (long !== undefined) return [long];
   const issues: string[] = [];
   const placed: { name: string; from: number; to: number }[] = [];
   (breaks as unknown[]).forEach((b, j) => {
@@ -270,6 +313,7 @@ function validateBreaks(at: string, breaks: unknown, startText: string, endText:
       return;
     }
     if (b.name !== undefined && typeof b.name !== 'string') issues.push(`${bt}: name must be a string`);
+    else if (typeof b.name === 'string' && b.name.length > CALENDAR_LIMITS.textLength) issues.push(`${bt}: name is longer than ${CALENDAR_LIMITS.textLength} characters`);
     const bs = parseClock(b.start);
     const be = parseClock(b.end, true);
     if (bs === undefined) issues.push(`${bt}: start ${show(b.start)} is not a time "HH:MM"`);

@@ -7,16 +7,22 @@
  *        200 {issues: string[]} (empty: valid)
  *
  * Both only read what is posted (nothing of the flows, nothing stored), so they need `flows.read`:
- * every account that may open an edit dialog.
+ * every account that may open an edit dialog. Bounded (http-route.ts): a body of at most 256 kB,
+ * 12 levels and 20,000 values; a calendar of at most 50 shifts, 20 breaks a shift, 1,000 holidays
+ * and 1,000 planned stops (CALENDAR_LIMITS), at most 50 issues listed. 400/413 {error} otherwise.
  */
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import type { CalendarConfig } from './calendar';
-import { validateCalendar } from './calendar';
+import { MAX_ISSUES, validateCalendar } from './calendar';
 import { readNodeProps } from './node-config';
+import { addRoute } from '../shared/http-route';
+import type { BodyLimits } from '../shared/http-route';
 
 export const CALENDAR_VALIDATE_ROUTE = '/factoryhub/oee/calendar/validate';
 export const NODE_VALIDATE_ROUTE = '/factoryhub/oee/node/validate';
+
+const BODY: BodyLimits = { maxBytes: 256 * 1024, maxDepth: 12, maxValues: 20_000 };
 
 /** A calendar that is valid, to check a node's own properties when its calendar is not given. */
 const PLACEHOLDER: CalendarConfig = { timeZone: 'UTC', shifts: [] };
@@ -35,7 +41,9 @@ export function nodeIssues(body: unknown): string[] {
   if (typeof props !== 'object' || props === null) return ['props must be the object of the node properties'];
   const cal = calendar !== undefined && validateCalendar(calendar).length === 0 ? (calendar as CalendarConfig) : PLACEHOLDER;
   const result = readNodeProps(props, cal);
-  return result.ok ? [] : [...result.issues];
+  if (result.ok) return [];
+  const issues = [...result.issues];
+  return issues.length <= MAX_ISSUES ? issues : [...issues.slice(0, MAX_ISSUES), `... and ${issues.length - MAX_ISSUES} more issues`];
 }
 
 /** Registers the endpoints once per admin app (both node files call it). */
@@ -43,11 +51,10 @@ export function registerOeeAdmin(RED: NodeAPI): void {
   const app = RED.httpAdmin;
   if (registered.has(app)) return;
   registered.add(app);
-  const canRead = RED.auth.needsPermission('flows.read');
-  app.post(CALENDAR_VALIDATE_ROUTE, canRead, (req: Request, res: Response) => {
+    addRoute(RED, { method: 'post', path: CALENDAR_VALIDATE_ROUTE, permission: 'flows.read', body: BODY }, (req: Request, res: Response) => {
     res.json({ issues: calendarIssues(req.body) });
   });
-  app.post(NODE_VALIDATE_ROUTE, canRead, (req: Request, res: Response) => {
+  addRoute(RED, { method: 'post', path: NODE_VALIDATE_ROUTE, permission: 'flows.read', body: BODY }, (req: Request, res: Response) => {
     res.json({ issues: nodeIssues(req.body) });
   });
 }

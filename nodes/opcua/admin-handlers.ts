@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import type { NodeAPI } from 'node-red';
 import { messageOf } from '../shared/errors';
+import { HttpError, sendError } from '../shared/http-route';
 import { MAX_BROWSE_LIMIT, OBJECTS_FOLDER, browseLevel } from './browse';
 import { NodeIdError, checkNodeId } from './node-id';
 import type { OpcUaEndpointNode } from './opcua-endpoint';
@@ -21,16 +22,6 @@ export interface AdminHandlers {
   readonly certificates: AdminHandler;
   readonly trust: AdminHandler;
   readonly untrust: AdminHandler;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 function intParam(value: unknown, fallback: number, min: number, max: number, what: string): number {
@@ -50,14 +41,7 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 export function adminHandlers(RED: NodeAPI): AdminHandlers {
   const handle = (work: (req: Request, res: Response) => Promise<void>): AdminHandler => (req, res) => {
-    work(req, res).catch((err: unknown) => {
-      if (res.headersSent) return;
-      if (err instanceof HttpError) res.status(err.status).json({ error: err.message, ...err.extra });
-      else {
-        RED.log.warn(`opcua admin: ${req.method} ${req.originalUrl}: ${messageOf(err)}`);
-        res.status(500).json({ error: messageOf(err) });
-      }
-    });
+    work(req, res).catch((err: unknown) => sendError(res, err, (m) => RED.log.warn(m), `opcua admin: ${req.method} ${req.path}`));
   };
 
   const endpointNode = (req: Request): OpcUaEndpointNode => {

@@ -14,11 +14,17 @@
  *          moves a rejected server certificate to the trust list; sessions waiting on it retry at once
  *   DELETE /factoryhub/opcua/certificates/trusted/:thumbprint                opcua.write
  *
- * `opcua.read` is held by every account with "read"; `opcua.write` by integrators and admins.
+ * `opcua.read` is held by every account with "read"; `opcua.write` by integrators and admins. Browsing
+ * is a read: it only reads the server's address space, one bounded level per request (it opens the
+ * endpoint's session when none is open, as any read node would). Bodies: at most 1 kB (http-route.ts).
+ * Errors: {error} with 400/404/413/502/503/504; a 500 names no cause (the hub log has it).
  */
 import type { NodeAPI } from 'node-red';
+import type { Request, Response } from 'express';
 import type * as AdminHandlersModule from './admin-handlers';
 import { lazy } from './lazy';
+import { addRoute } from '../shared/http-route';
+import type { Method } from '../shared/http-route';
 
 export const OPCUA_ROUTE = '/factoryhub/opcua';
 
@@ -32,14 +38,14 @@ export function registerOpcUaAdmin(RED: NodeAPI): void {
   const app = RED.httpAdmin;
   if (registered.has(app)) return;
   registered.add(app);
-  const canRead = RED.auth.needsPermission('opcua.read');
-  const canWrite = RED.auth.needsPermission('opcua.write');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- on first use, not at start-up (lazy.ts)
   const handlers = lazy(() => (require('./admin-handlers') as typeof AdminHandlersModule).adminHandlers(RED));
-
-  app.get(`${OPCUA_ROUTE}/endpoints/:id/browse`, canRead, (req, res) => handlers().browse(req, res));
-  app.get(`${OPCUA_ROUTE}/endpoints/:id/state`, canRead, (req, res) => handlers().state(req, res));
-  app.get(`${OPCUA_ROUTE}/certificates`, canRead, (req, res) => handlers().certificates(req, res));
-  app.post(`${OPCUA_ROUTE}/certificates/trusted`, canWrite, (req, res) => handlers().trust(req, res));
-  app.delete(`${OPCUA_ROUTE}/certificates/trusted/:thumbprint`, canWrite, (req, res) => handlers().untrust(req, res));
+  const route = (method: Method, path: string, permission: string, name: keyof AdminHandlersModule.AdminHandlers): void => {
+    addRoute(RED, { method, path: `${OPCUA_ROUTE}${path}`, permission }, (req: Request, res: Response) => handlers()[name](req, res));
+  };
+  route('get', '/endpoints/:id/browse', 'opcua.read', 'browse');
+  route('get', '/endpoints/:id/state', 'opcua.read', 'state');
+  route('get', '/certificates', 'opcua.read', 'certificates');
+  route('post', '/certificates/trusted', 'opcua.write', 'trust');
+  route('delete', '/certificates/trusted/:thumbprint', 'opcua.write', 'untrust');
 }

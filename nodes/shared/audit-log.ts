@@ -1,11 +1,21 @@
 /**
- * The write audit log: one JSON line per write to a machine (Modbus or OPC UA), appended to a daily file
- * in the Node-RED user directory, so IT can read who wrote what, where and with which result.
+ * The audit log: one JSON line per write to a machine (Modbus or OPC UA) in `writes-YYYY-MM-DD.jsonl`,
+ * and one per tag-map change through the admin route in `tagmaps-YYYY-MM-DD.jsonl`, daily files (UTC
+ * dates) in `<userDir>/audit`, so IT can read who wrote or changed what, where and with which result.
+ *
+ * Bounded, because what is logged comes from messages and requests: every field is rendered to at
+ * most MAX_FIELD characters (a longer one becomes its first characters and a marker with its full
+ * size, `…[truncated, 5242880 bytes]`), and a whole line to MAX_LINE bytes. Appends are serialised
+ * per directory within the process (every AuditLog on the same directory shares one queue), so lines
+ * of concurrent writers never interleave. Reads go page by page from a byte offset, skipping (and
+ * counting) lines that are not JSON, never loading a whole day.
  * No Node-RED import: the adapters pass the directory and the node's identity.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { messageOf } from './errors';
+import { HttpError, addRoute } from './http-route';
+import type { AdminRed } from './http-route';
 
 export interface AuditEntry {
   /** ISO time of the result. */
@@ -70,18 +80,143 @@ export function originOf(msg: unknown): WriteOrigin {
   }
 }
 
+/** A tag map changed through `PUT /factoryhub/tag-maps/:id`. */
+export interface TagMapChangeEntry {
+  readonly time: string;
+  readonly kind: 'tagmap';
+  /** The tag map node. */
+  readonly node: string;
+  readonly nodeName?: string;
+  /** The account that changed it, where Node-RED knows it. */
+  readonly user?: string;
+  /** Flows revision before and after the deploy. */
+  readonly revBefore: string;
+  readonly rev: string;
+  /** `2 rows changed, 1 added`. */
+  readonly summary: string;
+}
+
+/** The two logs of a directory. */
+export type AuditKind = 'writes' | 'tagmaps';
+
+/** Longest rendering of one field, in characters; a longer one is cut with a marker. */
+export const MAX_FIELD = 1024;
+/** Longest line in the file, in bytes (with every field at MAX_FIELD a line stays well below). */
+export const MAX_LINE = 16 * 1024;
+/** Most entries and bytes of entries in one page read. */
+export const MAX_PAGE_ENTRIES = 1000;
+export const MAX_PAGE_BYTES = 2 * 1024 * 1024;
+/** Most bytes of the file one page reads (skipping a huge line included). */
+const MAX_PAGE_SCAN = 16 * 1024 * 1024;
+
+/** JSON of anything, bigint as text, or undefined when it cannot be rendered (cycles, too deep). */
+function jsonOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return undefined;
+  }
+}
+
+function cut(text: string, bytes: number): string {
+  return `${text.slice(0, MAX_FIELD)}…[truncated, ${bytes} bytes]`;
+}
+
+/** A string field at most MAX_FIELD characters (plus its marker). */
+export function boundedText(text: string): string {
+  return text.length <= MAX_FIELD ? text : cut(text, Buffer.byteLength(text));
+}
+
+/**
+ * A logged value: as it is when its JSON is at most MAX_FIELD characters, else the start of its
+ * JSON (or of the string) with the marker. Buffers and typed arrays are sized without rendering them.
+ */
+export function boundedValue(value: unknown): unknown {
+  if (typeof value === 'string') return boundedText(value);
+  if (ArrayBuffer.isView(value) && value.byteLength > MAX_FIELD) return `${value.constructor.name}…[truncated, ${value.byteLength} bytes]`;
+  if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value;
+  const json = jsonOf(value);
+  if (json === undefined) return `[${Array.isArray(value) ? 'array' : 'object'} that cannot be rendered as JSON]`;
+  return json.length <= MAX_FIELD ? (JSON.parse(json) as unknown) : cut(json, Buffer.byteLength(json));
+}
+
+/** Every field of an entry bounded: strings by boundedText, `value` and `readBack` by boundedValue. */
+function boundedEntry(entry: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (value === undefined) continue;
+    out[key] = key === 'value' || key === 'readBack' ? boundedValue(value) : typeof value === 'string' ? boundedText(value) : boundedValue(value);
+  }
+  return out;
+}
+
+/** One line of the file, at most MAX_LINE bytes: a line still too long keeps its identity and loses its values. */
+export function auditLine(entry: object): string {
+  const bounded = boundedEntry(entry);
+  let line = jsonOf(bounded) ?? '{}';
+  if (Buffer.byteLength(line) > MAX_LINE) {
+    const bytes = Buffer.byteLength(line);
+    const small: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(bounded)) small[key] = typeof value === 'string' ? value.slice(0, 128) : typeof value === 'object' && value !== null ? '[dropped]' : value;
+    small.truncated = `line of ${bytes} bytes cut to its fields' first 128 characters`;
+    line = jsonOf(small) ?? '{}';
+  }
+  return `${line}\n`;
+}
+
+/** One append queue per directory in this process: concurrent writers never split each other's lines. */
+const queues = new Map<string, Promise<void>>();
+
+function enqueue(dir: string, work: () => Promise<void>): Promise<void> {
+  const key = path.resolve(dir);
+  const run = (queues.get(key) ?? Promise.resolve()).then(work);
+  const tail = run.catch(() => undefined);
+  queues.set(key, tail);
+  // The last one out removes the queue, so a directory no longer written to holds nothing.
+  void tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key);
+  });
+  return run;
+}
+
+/** A page of entries read from a byte offset of a day file. */
+export interface AuditPage<E> {
+  readonly entries: E[];
+  /** Lines that were not a JSON object (a torn or hand-edited line), skipped. */
+  readonly skipped: number;
+  /** Where this page started and where the next one starts, in bytes of the file. */
+  readonly offset: number;
+  readonly nextOffset: number;
+  /** Whether the file has more after nextOffset (now; the file may still grow). */
+  readonly more: boolean;
+}
+
+export interface PageOptions {
+  /** Byte offset to start at (a nextOffset of a previous page; default 0, the start of the day). */
+  readonly offset?: number;
+  /** Most entries (default and at most MAX_PAGE_ENTRIES). */
+  readonly limit?: number;
+  /** Most bytes of lines (default and at most MAX_PAGE_BYTES). */
+  readonly maxBytes?: number;
+}
+
+const CHUNK = 64 * 1024;
+
 export class AuditLog {
   constructor(readonly dir: string) {}
 
-  fileFor(date: Date): string {
-    return path.join(this.dir, `writes-${date.toISOString().slice(0, 10)}.jsonl`);
+  fileFor(date: Date, kind: AuditKind = 'writes'): string {
+    return path.join(this.dir, `${kind}-${date.toISOString().slice(0, 10)}.jsonl`);
   }
 
-  /** Appends one entry; resolves once the line is in the file. */
-  async append(entry: AuditEntry): Promise<void> {
-    await fs.promises.mkdir(this.dir, { recursive: true });
-    const line = JSON.stringify(entry, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
-    await fs.promises.appendFile(this.fileFor(new Date(entry.time)), line, { mode: 0o640 });
+  /** Appends one entry, bounded (see auditLine); resolves once the line is in the file. */
+  append(entry: AuditEntry | TagMapChangeEntry, kind: AuditKind = 'writes'): Promise<void> {
+    const line = auditLine(entry);
+    const file = this.fileFor(new Date(entry.time), kind);
+    return enqueue(this.dir, async () => {
+      await fs.promises.mkdir(this.dir, { recursive: true });
+      await fs.promises.appendFile(file, line, { mode: 0o640 });
+    });
   }
 
   /**
@@ -89,32 +224,136 @@ export class AuditLog {
    * node, never a failed write: the machine has already been written.
    */
   recordWrite(writer: AuditWriter, device: string, outcome: WriteOutcome, origin: WriteOrigin = {}): Promise<void> {
-    const entry: AuditEntry = {
-      time: new Date().toISOString(),
-      flow: writer.z,
-      node: writer.id,
-      ...(writer.name ? { nodeName: writer.name } : {}),
-      device,
-      ...outcome,
-      ...(origin.user ? { user: origin.user } : {}),
-      ...(origin.msgId ? { msgId: origin.msgId } : {}),
-    };
+    let entry: AuditEntry;
+    try {
+      entry = {
+        time: new Date().toISOString(),
+        flow: writer.z,
+        node: writer.id,
+        ...(writer.name ? { nodeName: writer.name } : {}),
+        device,
+        ...outcome,
+        ...(origin.user ? { user: origin.user } : {}),
+        ...(origin.msgId ? { msgId: origin.msgId } : {}),
+      };
+    } catch (err) {
+      writer.warn(`audit log: ${messageOf(err)}`);
+      return Promise.resolve();
+    }
     return this.append(entry).catch((err: unknown) => writer.warn(`audit log: ${messageOf(err)}`));
   }
 
-  /** Entries of one day, oldest first (for the admin endpoint and tests). */
-  async read(date: Date): Promise<AuditEntry[]> {
-    let text: string;
+  /** Records a tag-map change through the admin route; rejects when the line cannot be written. */
+  recordTagMapChange(change: Omit<TagMapChangeEntry, 'time' | 'kind'>): Promise<void> {
+    return this.append({ time: new Date().toISOString(), kind: 'tagmap', ...change }, 'tagmaps');
+  }
+
+  /**
+   * One page of a day's entries, oldest first, from byte `offset` on: at most `limit` entries and
+   * `maxBytes` bytes of lines, lines that are not JSON objects skipped and counted. Memory is bounded by
+   * the page, whatever the size of the file or of a line in it.
+   */
+  async readPage<E = AuditEntry>(date: Date, options: PageOptions = {}, kind: AuditKind = 'writes'): Promise<AuditPage<E>> {
+    const offset = options.offset ?? 0;
+    const limit = Math.min(options.limit ?? MAX_PAGE_ENTRIES, MAX_PAGE_ENTRIES);
+    const maxBytes = Math.min(options.maxBytes ?? MAX_PAGE_BYTES, MAX_PAGE_BYTES);
+    let handle: fs.promises.FileHandle;
     try {
-      text = await fs.promises.readFile(this.fileFor(date), 'utf8');
+      handle = await fs.promises.open(this.fileFor(date, kind), 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], skipped: 0, offset, nextOffset: offset, more: false };
       throw err;
     }
-    return text
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as AuditEntry);
+    try {
+      const size = (await handle.stat()).size;
+      const entries: E[] = [];
+      let skipped = 0;
+      let used = 0;
+      // `pos` is where `pending` starts in the file; a line is taken whole or not at all.
+      let pos = offset;
+      let pending: Buffer = Buffer.alloc(0);
+      // An offset inside a line (not after a newline) starts at the next line.
+      let aligning = offset > 0 && (await readAt(handle, offset - 1, 1))[0] !== 0x0a;
+      let overlong = false;
+      let next = offset;
+      let read = offset;
+      let stopped = false;
+      while (read < size && !stopped) {
+        const chunk = await readAt(handle, read, Math.min(CHUNK, size - read));
+        if (chunk.length === 0) break;
+        read += chunk.length;
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        let nl: number;
+        while (!stopped && (nl = pending.indexOf(0x0a)) >= 0) {
+          if (entries.length >= limit) {
+            stopped = true;
+            break;
+          }
+          const line = pending.subarray(0, nl);
+          pending = pending.subarray(nl + 1);
+          const end = pos + nl + 1;
+          if (aligning || overlong) {
+            aligning = false;
+            if (overlong) skipped += 1;
+            overlong = false;
+          } else if (line.length > 0) {
+            if (used + line.length > maxBytes && entries.length > 0) {
+              stopped = true; // this line starts the next page
+              break;
+            }
+            used += line.length;
+            const entry = parseLine(line);
+            if (entry === undefined) skipped += 1;
+            else entries.push(entry as E);
+          }
+          pos = end;
+          next = end;
+        }
+        // A line longer than any line this log writes is skipped without being held in memory.
+        if (!stopped && pending.length > MAX_LINE * 4) {
+          pos += pending.length;
+          pending = Buffer.alloc(0);
+          overlong = !aligning;
+        }
+        // Skipping a huge line reads it all; a page reads at most MAX_PAGE_SCAN bytes and goes on from there.
+        if (!stopped && read - offset > MAX_PAGE_SCAN && pending.length === 0 && (overlong || aligning)) {
+          if (overlong) skipped += 1;
+          next = pos;
+          stopped = true;
+        }
+      }
+      // A last line without its newline (being written, or torn by a crash) is not "more" yet.
+      return { entries, skipped, offset, nextOffset: next, more: stopped };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Every entry of one day, oldest first, bad lines skipped (tests and small tools; the route pages). */
+  async read(date: Date, kind: AuditKind = 'writes'): Promise<AuditEntry[]> {
+    const all: AuditEntry[] = [];
+    let offset = 0;
+    for (;;) {
+      const page = await this.readPage<AuditEntry>(date, { offset }, kind);
+      all.push(...page.entries);
+      if (!page.more || page.nextOffset === offset) return all;
+      offset = page.nextOffset;
+    }
+  }
+}
+
+async function readAt(handle: fs.promises.FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
+function parseLine(line: Buffer): object | undefined {
+  try {
+    const value = JSON.parse(line.toString('utf8')) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -123,7 +362,54 @@ export function auditDir(userDir: string | undefined): string {
   return path.join(userDir ?? process.cwd(), 'audit');
 }
 
-/** Minimal shape of Node-RED's admin app and auth that the audit endpoint needs. */
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** `?date=&offset=&limit=` of an audit route, or an HttpError 400. */
+function pageQuery(query: Record<string, unknown>): { date: string; offset: number; limit: number } {
+  const text = (name: string): string | undefined => {
+    const v = query[name];
+    if (v === undefined || v === '') return undefined;
+    if (typeof v !== 'string') throw new HttpError(400, `${name} must be given once, as text`);
+    return v;
+  };
+  const date = text('date') ?? new Date().toISOString().slice(0, 10);
+  if (!DATE_RE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) throw new HttpError(400, `date must be a date YYYY-MM-DD, not "${date.slice(0, 40)}"`);
+  const whole = (name: string, fallback: number, max: number): number => {
+    const v = text(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n > max) throw new HttpError(400, `${name} must be a whole number from 0 to ${max}`);
+    return n;
+  };
+  return { date, offset: whole('offset', 0, Number.MAX_SAFE_INTEGER), limit: Math.max(1, whole('limit', MAX_PAGE_ENTRIES, MAX_PAGE_ENTRIES)) };
+}
+
+/**
+ * GET `route`?date=YYYY-MM-DD&offset=&limit=: one page of a day's audit entries (UTC day, default
+ * today), oldest first, from byte `offset` (default 0), at most `limit` entries (default and at most
+ * 1000) and 2 MB. 200 {date, entries, skipped, offset, nextOffset, more}: ask again with
+ * offset=nextOffset while `more`. Permission `audit.read`, which every account with "read" holds:
+ * those accounts already read the flows and context the entries come from, and an operator sees the
+ * writes made in their name. Registered once per runtime.
+ */
+function registerAuditRoute(RED: AdminRed, log: AuditLog, route: string, kind: AuditKind): void {
+  let routes = registered.get(RED.httpAdmin);
+  if (routes === undefined) registered.set(RED.httpAdmin, (routes = new Set()));
+  if (routes.has(route)) return;
+  routes.add(route);
+  addRoute(RED, { method: 'get', path: route, permission: 'audit.read' }, async (req, res) => {
+    const { date, offset, limit } = pageQuery(req.query);
+    const page = await log.readPage(new Date(`${date}T00:00:00Z`), { offset, limit }, kind);
+    res.json({ date, ...page });
+  });
+}
+
+const registered = new WeakMap<object, Set<string>>();
+
+export const AUDIT_WRITES_ROUTE = '/factoryhub/audit/writes';
+export const AUDIT_TAG_MAPS_ROUTE = '/factoryhub/audit/tag-maps';
+
+/** Minimal shape of Node-RED's RED that the write nodes pass (they cast to it); at run time it is RED itself. */
 interface AdminApi {
   httpAdmin: {
     get(path: string, ...handlers: ((req: AuditRequest, res: AuditResponse, next: () => void) => void)[]): unknown;
@@ -138,24 +424,12 @@ interface AuditResponse {
   json(body: unknown): void;
 }
 
-const registered = new WeakSet<object>();
-
-/**
- * GET /factoryhub/audit/writes?date=YYYY-MM-DD: the day's write audit entries, for IT and the dashboard.
- * Needs permission `audit.read` (any account with "read"). Registered once per runtime.
- */
+/** GET /factoryhub/audit/writes: the write audit (see registerAuditRoute). */
 export function registerAuditEndpoint(RED: AdminApi, log: AuditLog): void {
-  if (registered.has(RED.httpAdmin)) return;
-  registered.add(RED.httpAdmin);
-  RED.httpAdmin.get('/factoryhub/audit/writes', RED.auth.needsPermission('audit.read'), (req, res) => {
-    const date = typeof req.query.date === 'string' ? req.query.date : new Date().toISOString().slice(0, 10);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
-      res.status(400).json({ error: `date must be YYYY-MM-DD, not "${date}"` });
-      return;
-    }
-    log.read(new Date(`${date}T00:00:00Z`)).then(
-      (entries) => res.json({ date, entries }),
-      (err: unknown) => res.status(500).json({ error: err instanceof Error ? err.message : String(err) }),
-    );
-  });
+  registerAuditRoute(RED as unknown as AdminRed, log, AUDIT_WRITES_ROUTE, 'writes');
+}
+
+/** GET /factoryhub/audit/tag-maps: the tag-map changes (see registerAuditRoute). */
+export function registerTagMapAuditEndpoint(RED: AdminRed, log: AuditLog): void {
+  registerAuditRoute(RED, log, AUDIT_TAG_MAPS_ROUTE, 'tagmaps');
 }

@@ -9,66 +9,92 @@
  *
  * A PUT is validated with the same core as the node and the editor; only a map without errors is
  * deployed (deploy type "nodes": the map and the nodes using it restart), else nothing changes.
+ * Each change is recorded with its user in the audit log (`tagmaps-YYYY-MM-DD.jsonl`, read through
+ * GET /factoryhub/audit/tag-maps, permission audit.read; see shared/audit-log.ts).
+ * Bounded (http-route.ts): a body of at most 4 MB, 8 levels and 300,000 values; at most 10,000 rows,
+ * 200 templates and 2,000 instances, and at most 10,000 rows from templates, checked before the map
+ * is compiled. Errors {error} with 400/404/409/413/503; a 500 names no cause (the hub log has it).
  */
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { diffRows } from './diff';
 import { cleanRows } from './tag-map-model';
 import { applyTagMapEdit, listTagMaps, readTagMapEdit } from './tag-map-flows';
-import type { FlowNode } from './tag-map-flows';
+import type { FlowNode, TagMapEdit } from './tag-map-flows';
 import { findRuntimeFlowsApi, isVersionMismatch } from './runtime-flows';
 import type { RuntimeFlowsApi } from './runtime-flows';
+import { DEFAULT_MAX_ROWS } from './validate';
 import { messageOf } from '../shared/errors';
+import { HttpError, addRoute, requestUser } from '../shared/http-route';
+import type { BodyLimits } from '../shared/http-route';
+import { AuditLog, auditDir, registerTagMapAuditEndpoint } from '../shared/audit-log';
 
 export const TAG_MAPS_ROUTE = '/factoryhub/tag-maps';
 
 const registered = new WeakSet<object>();
+
+const PUT_BODY: BodyLimits = { maxBytes: 4 * 1024 * 1024, maxDepth: 8, maxValues: 300_000 };
+const MAX_TEMPLATES = 200;
+const MAX_INSTANCES = 2000;
+
+/** Refuses an edit larger than a tag map may be before compiling it (templates times instances can be huge). */
+function checkEditSize(edit: TagMapEdit, before: FlowNode | undefined): void {
+  const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
+  const rows = list(edit.rows);
+  if (rows.length > DEFAULT_MAX_ROWS) throw new HttpError(400, `too many rows: ${rows.length} (the limit is ${DEFAULT_MAX_ROWS}); split the tag map`);
+  const templates = list(edit.templates ?? before?.templates);
+  const instances = list(edit.instances ?? before?.instances);
+  if (templates.length > MAX_TEMPLATES) throw new HttpError(400, `too many templates: ${templates.length} (the limit is ${MAX_TEMPLATES})`);
+  if (instances.length > MAX_INSTANCES) throw new HttpError(400, `too many instances: ${instances.length} (the limit is ${MAX_INSTANCES})`);
+  const rowsOf = new Map<string, number>();
+  for (const t of templates) {
+    const { name, rows: trows } = (t ?? {}) as { name?: unknown; rows?: unknown };
+    if (typeof name === 'string') rowsOf.set(name.trim().toLowerCase(), Math.max(rowsOf.get(name.trim().toLowerCase()) ?? 0, list(trows).length));
+  }
+  let expanded = 0;
+  for (const i of instances) {
+    const name = ((i ?? {}) as { template?: unknown }).template;
+    expanded += typeof name === 'string' ? (rowsOf.get(name.trim().toLowerCase()) ?? 0) : 0;
+  }
+  if (rows.length + expanded > DEFAULT_MAX_ROWS) {
+    throw new HttpError(400, `too many tags: ${rows.length + expanded} (${rows.length} rows + ${expanded} from templates; the limit is ${DEFAULT_MAX_ROWS}); split the tag map`);
+  }
+}
 
 /** Registers the endpoints once per admin app (the node module may be loaded again in tests). */
 export function registerTagMapAdmin(RED: NodeAPI, locate: (httpAdmin: unknown) => RuntimeFlowsApi | undefined = findRuntimeFlowsApi): void {
   const app = RED.httpAdmin;
   if (registered.has(app)) return;
   registered.add(app);
-  const canRead = RED.auth.needsPermission('tagmaps.read');
-  const canWrite = RED.auth.needsPermission('tagmaps.write');
+    const audit = new AuditLog(auditDir(RED.settings.userDir));
+  registerTagMapAuditEndpoint(RED, audit);
   let found: RuntimeFlowsApi | undefined;
-  const runtime = (res: Response): RuntimeFlowsApi | undefined => {
+  const runtime = (): RuntimeFlowsApi => {
     found ??= locate(app);
-    if (found === undefined) {
-      res.status(503).json({ error: 'the Node-RED runtime flows API was not found in this process, so tag maps cannot be changed here' });
-    }
+    if (found === undefined) throw new HttpError(503, 'the Node-RED runtime flows API was not found in this process, so tag maps cannot be changed here');
     return found;
   };
-  const handle = (work: (req: Request, res: Response, api: RuntimeFlowsApi) => Promise<void>) => (req: Request, res: Response): void => {
-    const api = runtime(res);
-    if (api === undefined) return;
-    work(req, res, api).catch((err: unknown) => {
-      RED.log.error(`tag map admin: ${req.method} ${req.originalUrl}: ${messageOf(err)}`);
-      if (!res.headersSent) res.status(500).json({ error: messageOf(err) });
-    });
-  };
 
-  app.get(TAG_MAPS_ROUTE, canRead, handle(async (req, res, api) => {
-    const current = await api.getFlows(caller(req));
+  addRoute(RED, { method: 'get', path: TAG_MAPS_ROUTE, permission: 'tagmaps.read' }, async (req: Request, res: Response) => {
+    const current = await runtime().getFlows(caller(req));
     res.json({ rev: current.rev, tagMaps: listTagMaps(current.flows) });
-  }));
+  });
 
-  app.get(`${TAG_MAPS_ROUTE}/:id`, canRead, handle(async (req, res, api) => {
-    const current = await api.getFlows(caller(req));
+  addRoute(RED, { method: 'get', path: `${TAG_MAPS_ROUTE}/:id`, permission: 'tagmaps.read' }, async (req: Request, res: Response) => {
+    const current = await runtime().getFlows(caller(req));
     const id = String(req.params.id);
     const map = listTagMaps(current.flows).find((m) => m.id === id);
-    if (map === undefined) res.status(404).json({ error: `there is no tag map ${id} in the deployed flows` });
-    else res.json({ rev: current.rev, tagMap: map });
-  }));
+    if (map === undefined) throw new HttpError(404, `there is no tag map ${id.slice(0, 100)} in the deployed flows`);
+    res.json({ rev: current.rev, tagMap: map });
+  });
 
-  app.put(`${TAG_MAPS_ROUTE}/:id`, canWrite, handle(async (req, res, api) => {
+  addRoute(RED, { method: 'put', path: `${TAG_MAPS_ROUTE}/:id`, permission: 'tagmaps.write', body: PUT_BODY }, async (req: Request, res: Response) => {
+    const api = runtime();
     const id = String(req.params.id);
     const read = readTagMapEdit(req.body);
-    if (!read.ok) {
-      res.status(400).json({ error: read.error });
-      return;
-    }
+    if (!read.ok) throw new HttpError(400, read.error);
     const current = await api.getFlows(caller(req));
+    checkEditSize(read.edit, current.flows.find((n) => n.id === id));
     const result = applyTagMapEdit(current.flows, id, read.edit);
     if (!result.ok) {
       res.status(result.status).json(result.errors === undefined ? { error: result.error } : { error: result.error, errors: result.errors });
@@ -91,9 +117,24 @@ export function registerTagMapAdmin(RED: NodeAPI, locate: (httpAdmin: unknown) =
       res.status(409).json(conflict((await api.getFlows(caller(req))).rev));
       return;
     }
-    RED.log.info(`tag map "${nameOf(result.after)}" (${id}) changed by ${userName(req)}: ${summary(result.before, result.after)}`);
+    const user = requestUser(req);
+    const change = summary(result.before, result.after);
+    RED.log.info(`tag map "${nameOf(result.after)}" (${id}) changed by ${user ?? 'an anonymous user'}: ${change}`);
+    // The change is deployed: an audit line that cannot be written is a warning, not a failed change.
+    try {
+      await audit.recordTagMapChange({
+        node: id,
+        ...(typeof result.after.name === 'string' && result.after.name !== '' ? { nodeName: result.after.name } : {}),
+        ...(user !== undefined ? { user } : {}),
+        revBefore: current.rev,
+        rev: saved.rev,
+        summary: change,
+      });
+    } catch (err) {
+      RED.log.warn(`tag map "${nameOf(result.after)}" (${id}): audit log: ${messageOf(err)}`);
+    }
     res.json({ rev: saved.rev, changed: true, tags: result.tags });
-  }));
+  });
 }
 
 function caller(req: Request): { user: unknown; req: Request } {
@@ -102,11 +143,6 @@ function caller(req: Request): { user: unknown; req: Request } {
 
 function conflict(rev: string): { error: string; rev: string } {
   return { error: 'the flows were deployed by someone else since this tag map was loaded; reload it and apply the change again', rev };
-}
-
-function userName(req: Request): string {
-  const user = (req as Request & { user?: { username?: unknown } }).user;
-  return typeof user?.username === 'string' ? user.username : 'an anonymous user';
 }
 
 function nameOf(node: FlowNode): string {
