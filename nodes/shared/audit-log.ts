@@ -28,6 +28,7 @@ export interface AuditEntry {
   readonly tag: string;
   /** Address written: `hr:100`, `ns=2;s=Speed`. */
   readonly address: string;
+  /** The value as written when its JSON is at most MAX_FIELD characters, else its cut rendering (boundedValue). */
   readonly value: unknown;
   /** ok: written; error: sent and failed; refused: never sent (not writable, bad value, link down). */
   readonly result: 'ok' | 'error' | 'refused';

@@ -151,7 +151,8 @@ function bodyErrorOf(err: unknown): HttpError {
 
 function errorHandlerFor(routes: readonly Registered[], log: (message: string) => void): ErrorHandler {
   return (err, req, res, next) => {
-    const path = req.originalUrl.split('?')[0];
+    // Mounted at /factoryhub (under httpAdminRoot): req.path is the rest of the path.
+    const path = `/factoryhub${req.path}`;
     const route = routes.find((r) => r.method === req.method && r.pattern.test(path));
     if (route === undefined || res.headersSent) {
       next(err);
