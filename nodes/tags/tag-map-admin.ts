@@ -5,7 +5,7 @@
  *   GET /factoryhub/tag-maps        tagmaps.read   {rev, tagMaps: [{id, name, rows, templates, instances, ...}]}
  *   GET /factoryhub/tag-maps/:id    tagmaps.read   {rev, tagMap}
  *   PUT /factoryhub/tag-maps/:id    tagmaps.write  body {rev, rows, templates?, instances?}
- *       200 {rev, changed, tags}  400 {error, errors}  404 not a tag map  409 stale rev  503 no runtime API
+ *       200 {rev, changed, tags}  400 {error, errors (the first 200)}  404 not a tag map  409 stale rev  503 no runtime API
  *
  * A PUT is validated with the same core as the node and the editor; only a map without errors is
  * deployed (deploy type "nodes": the map and the nodes using it restart), else nothing changes.
@@ -36,6 +36,7 @@ const registered = new WeakSet<object>();
 const PUT_BODY: BodyLimits = { maxBytes: 4 * 1024 * 1024, maxDepth: 8, maxValues: 300_000 };
 const MAX_TEMPLATES = 200;
 const MAX_INSTANCES = 2000;
+const MAX_LISTED_ERRORS = 200;
 
 /** Refuses an edit larger than a tag map may be before compiling it (templates times instances can be huge). */
 function checkEditSize(edit: TagMapEdit, before: FlowNode | undefined): void {
@@ -97,7 +98,8 @@ export function registerTagMapAdmin(RED: NodeAPI, locate: (httpAdmin: unknown) =
     checkEditSize(read.edit, current.flows.find((n) => n.id === id));
     const result = applyTagMapEdit(current.flows, id, read.edit);
     if (!result.ok) {
-      res.status(result.status).json(result.errors === undefined ? { error: result.error } : { error: result.error, errors: result.errors });
+      // The error text counts them all; the answer lists the first MAX_LISTED_ERRORS (10,000 rows can have 10,000).
+      res.status(result.status).json(result.errors === undefined ? { error: result.error } : { error: result.error, errors: result.errors.slice(0, MAX_LISTED_ERRORS) });
       return;
     }
     if (read.edit.rev !== current.rev) {

@@ -182,6 +182,13 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
     assertClean({ status: res.status, type: res.headers.get('content-type') ?? '', text }, 'template expansion');
     assert.equal(res.status, 400, text.slice(0, 300));
     assert.match((JSON.parse(text) as { error: string }).error, /too many tags: 10000000 .*the limit is 10000/);
+    // 10,000 rows on one address: every error is counted, the first 200 listed.
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ name: `plant/line1/m/t${i}`, address: 'hr:0', dataType: 'uint16' }));
+    const overlapping = await hub.api(tokens.get('technician'), 'PUT', `/factoryhub/tag-maps/${MAP}`, { rev: before.rev, rows });
+    assert.equal(overlapping.status, 400);
+    const refused = (await overlapping.json()) as { error: string; errors: unknown[] };
+    assert.match(refused.error, /has 9999 errors; nothing was changed/);
+    assert.equal(refused.errors.length, 200);
     const after = (await (await hub.api(admin, 'GET', '/factoryhub/tag-maps')).json()) as { rev: string };
     assert.equal(after.rev, before.rev, 'nothing deployed');
     await stillAnswers();
