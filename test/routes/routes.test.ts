@@ -254,6 +254,17 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
     await stillAnswers();
   });
 
+  it('answers a failure of its own with a generic 500 and logs the cause', async () => {
+    // A day "file" that is a directory cannot be read: an internal error, not the caller's.
+    fs.mkdirSync(path.join(userDir, 'audit', 'writes-2026-01-16.jsonl'), { recursive: true });
+    const from = hub.log.length;
+    const res = await hub.api(tokens.get('admin'), 'GET', '/factoryhub/audit/writes?date=2026-01-16');
+    assert.equal(res.status, 500);
+    assert.deepEqual(await res.json(), { error: 'internal error of the hub; its log has the details' });
+    await hub.waitForLog(/GET \/factoryhub\/audit\/writes: EISDIR/, from);
+    await stillAnswers();
+  });
+
   /** The hub still serves the editor API, and its log shows no crash. */
   async function stillAnswers(): Promise<void> {
     const res = await hub.api(tokens.get('operator'), 'GET', '/factoryhub/tag-maps');
