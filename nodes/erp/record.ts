@@ -291,3 +291,12 @@ export function durationMinutes(record: ErpRecord): number {
 export function keyToken(key: string): string {
   return `FH-${key}`;
 }
+
+/**
+ * Whether a text field written with `token` first (alone, or followed by a space and more text) holds
+ * exactly that token: `FH-PK-1 yield 5` does, `FH-PK-10 yield 5` and `fh-pk-1` do not. The ERP's
+ * pattern look-up only narrows the rows; this decides.
+ */
+export function startsWithToken(text: unknown, token: string): boolean {
+  return typeof text === 'string' && (text === token || text.startsWith(`${token} `));
+}
