@@ -18,6 +18,7 @@ import type { Node } from 'node-red';
 import connectionNode from '../../nodes/erp/erp-connection';
 import type { ErpConnectionNode } from '../../nodes/erp/erp-connection';
 import postNode from '../../nodes/erp/erp-post';
+import { FaultProxy } from '../support/fault-proxy';
 import { tempDir } from '../support/hub-process';
 import { statusMatching, useTestRuntime } from '../support/node-red';
 import { RestTestServer } from './servers/rest';
@@ -177,6 +178,28 @@ describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
     await statusMatching(node, /all delivered \(1 since start\)/);
   });
 
+  it('through the fault proxy, the status says the truth while the ERP does not answer, and recovers', async () => {
+    const proxy = await FaultProxy.start({ port: server.port });
+    try {
+      const { node, accepted } = await load({}, {}, `http://127.0.0.1:${proxy.port}`);
+      proxy.setMode({ kind: 'blackhole' });
+      await post(node, accepted, { payload: { order: 'P', yield: 1, key: 'p-1' } });
+      // An ambiguous failure does not pause the ERP, but the status must still say why nothing moves.
+      await statusMatching(node, /^1 queued, oldest \d+ s, retrying: no answer after the request was sent \(no answer within 1000 ms\)/, 15_000);
+      proxy.setMode({ kind: 'pass' });
+      proxy.drop('rst');
+      proxy.setMode({ kind: 'refuse' });
+      await statusMatching(node, /retrying: .*(ECONNRESET|socket hang up|not reachable)/, 15_000);
+      proxy.heal();
+      await until(() => server.bookings.length === 1, 'the booking once healed', 20_000);
+      await statusMatching(node, /all delivered \(1 since start\)/, 15_000);
+      assert.equal(server.booked('p-1').length, 1);
+    } finally {
+      await helper.unload();
+      await proxy.close();
+    }
+  });
+
   it('a redeploy closes the outbox within the close timeout and the new one delivers what was queued', async () => {
     await server.setDown(true);
     const { node, accepted } = await load();
@@ -218,6 +241,30 @@ describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
       await post(node, accepted, { payload: { order: 'T', yield: 1, key: 't-1' } });
       await until(() => /self-signed|SELF_SIGNED/i.test(outboxOf(conn).stats().lastError?.message ?? ''), 'a certificate error');
       assert.equal(server.bookings.length, 0);
+    });
+
+    it('through the fault proxy over TLS: an RST instead of the answer to a booking is settled by look-up, booked once', async () => {
+      const target = new URL(await tlsUrl());
+      const proxy = await FaultProxy.start({ port: Number(target.port) });
+      try {
+        // The certificate names 127.0.0.1, which the proxy's address is too: verification stays on.
+        const { node, accepted } = await load({ ca: cert }, {}, `https://127.0.0.1:${proxy.port}`);
+        await post(node, accepted, { payload: { order: 'T', yield: 1, key: 'tp-1' } });
+        await until(() => server.bookings.length === 1, 'the first booking over TLS');
+        // The next bytes from the ERP (on the kept-alive TLS connection: the answer to the next booking).
+        proxy.rewriteReply = () => {
+          proxy.rewriteReply = undefined;
+          proxy.drop('rst');
+          return Buffer.alloc(0);
+        };
+        await post(node, accepted, { payload: { order: 'T', yield: 2, key: 'tp-2' } });
+        await until(() => events.some((e) => e.topic === 'delivered' && (e.payload as { key?: string }).key === 'tp-2'), 'tp-2 delivered', 20_000);
+        assert.deepEqual(server.bookings.map((b) => b.token), ['tp-1', 'tp-2']);
+        assert.ok(proxy.stats.faults >= 1);
+      } finally {
+        await helper.unload();
+        await proxy.close();
+      }
     });
 
     it('trusts a custom CA, and delivers with verification explicitly turned off', async () => {
