@@ -180,7 +180,7 @@ export class Outbox extends EventEmitter<{ event: [OutboxEvent] }> {
       if (err instanceof OutboxFullError) {
         this.alarm = err.message;
         this.writer.run(() => this.store.setMeta(FULL_ALARM, err.message), false).catch(() => undefined);
-        this.emit('event', { type: 'full', message: err.message, ...(source !== undefined ? { source } : {}) });
+        this.tell({ type: 'full', message: err.message, ...(source !== undefined ? { source } : {}) });
       }
       throw err;
     });
@@ -234,14 +234,14 @@ export class Outbox extends EventEmitter<{ event: [OutboxEvent] }> {
   async retry(keys?: readonly string[]): Promise<number> {
     const { count, lanes } = await this.writer.run(() => this.store.requeue(keys));
     for (const lane of lanes) this.deliverer?.notify(lane);
-    this.emit('event', { type: 'requeued', count });
+    this.tell({ type: 'requeued', count });
     return count;
   }
 
   /** Deletes dead letters (all, or by key); returns how many. */
   async purge(keys?: readonly string[]): Promise<number> {
     const count = await this.writer.run(() => this.store.purge(keys));
-    this.emit('event', { type: 'purged', count });
+    this.tell({ type: 'purged', count });
     return count;
   }
 
@@ -285,7 +285,14 @@ export class Outbox extends EventEmitter<{ event: [OutboxEvent] }> {
       this.noteError(e.failure.message, e.rec.key);
       if (e.failure.kind === 'auth') this.alarm = `ERP refused the credentials: ${e.failure.message}`;
     }
-    this.emit('event', e);
+    this.tell(e);
+  }
+
+  /** Emits an event; a listener that throws is reported, and cannot undo the delivery or write behind it. */
+  private tell(e: OutboxEvent): void {
+    guarded(this.reporter, () => {
+      this.emit('event', e);
+    })();
   }
 
   private noteError(message: string, key?: string): void {

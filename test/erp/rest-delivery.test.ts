@@ -110,4 +110,18 @@ describe('REST delivery and outbox ordering', function () {
     assert.equal(server.booked('r-a').length, 1);
     assert.equal(server.booked('r-b').length, 1);
   });
+
+  it('a listener that throws on an event is reported, and neither undoes the delivery nor delivers again', async () => {
+    r = rig(server.url, new RestDialect(OPTIONS), { type: 'none' });
+    r.outbox.on('event', (e) => {
+      if (e.type === 'delivered') throw new Error('a bug in a listener');
+    });
+    await r.outbox.enqueue(confirmation('r-throw'));
+    await until(() => /internal error: a bug in a listener/.test(r.outbox.stats().lastError?.message ?? ''), 'the reported error');
+    // Time for a wrong second round (a look-up, another delivered event) to show, if there were one.
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal(r.events.filter((e) => e.type === 'delivered').length, 1);
+    assert.equal(r.outbox.store.byKey('r-throw')?.state, 'delivered');
+    assert.equal(server.booked('r-throw').length, 1);
+  });
 });
