@@ -81,7 +81,7 @@ export default function register(RED: NodeAPI): void {
         deliveredSinceStart: s.deliveredSinceStart,
         full: s.full,
         alarm: s.alarm ?? null,
-        retrying: s.pausedUntil !== undefined && lastError !== undefined,
+        retrying: lastError !== undefined,
         lastError: lastError ?? null,
       };
       const figures = JSON.stringify({ ...payload, oldestAgeMs: Math.floor(s.oldestAgeMs / 1000) });
