@@ -133,5 +133,14 @@ describe('ERP dialects: mapping and classification', () => {
       assert.throws(() => parseConnection({ dialect: 'sap-odata', baseUrl: 'https://x', authType: 'api-key' }, {}), /"api-key" is not offered for sap-odata/);
       assert.equal(parseConnection({ dialect: 'rest', baseUrl: 'http://x', authType: 'none', restUrl: '/b', restBody: '{"k":"{{key}}"}', restLookupUrl: '/b?k={{key}}', tlsVerify: false }, {}).http.tlsVerify, false);
     });
+
+    it('has a largest record of 1 MiB by default, within the outbox size', () => {
+      const rest = { dialect: 'rest', baseUrl: 'http://x', authType: 'none', restUrl: '/b', restBody: '{"k":"{{key}}"}', restLookupUrl: '/b?k={{key}}' };
+      assert.equal(parseConnection(rest, {}).maxRecordBytes, 1024 * 1024);
+      assert.equal(parseConnection({ ...rest, maxRecordKB: '64' }, {}).maxRecordBytes, 64 * 1024);
+      assert.equal(parseConnection({ ...rest, maxMB: 0.5 }, {}).maxRecordBytes, 512 * 1024);
+      assert.throws(() => parseConnection({ ...rest, maxMB: 1, maxRecordKB: 2048 }, {}), /largest record \(2048 KiB\) is larger than the outbox \(1024 KiB\)/);
+      assert.throws(() => parseConnection({ ...rest, maxRecordKB: 'lots' }, {}), /largest record \(KiB\) must be a number/);
+    });
   });
 });
