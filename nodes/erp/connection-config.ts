@@ -15,6 +15,7 @@ import { DEFAULT_SAP_OPTIONS } from './dialects/sap-odata';
 import type { HttpOptions } from './http';
 import type { RecordKind } from './record';
 import { RECORD_KINDS } from './record';
+import { DEFAULT_MAX_RECORD_BYTES } from './record-size';
 import { isTimeZone } from './time-format';
 import { ConfigError } from '../shared/config-node';
 
@@ -38,6 +39,8 @@ export interface ConnectionDef {
   readonly maxAttempts500?: string | number;
   readonly maxRecords?: string | number;
   readonly maxMB?: string | number;
+  /** Largest record in KiB of JSON. */
+  readonly maxRecordKB?: string | number;
   readonly timeZone?: string;
   readonly sapServicePath?: string;
   readonly sapClient?: string;
@@ -83,6 +86,8 @@ export interface ConnectionConfig {
   readonly delivery: DeliveryOptions;
   readonly maxRecords: number;
   readonly maxBytes: number;
+  /** Largest record (bytes of its JSON). */
+  readonly maxRecordBytes: number;
 }
 
 /** Authentication each dialect accepts (Odoo JSON-RPC authenticates in the protocol, not in headers). */
@@ -212,6 +217,9 @@ export function parseConnection(def: ConnectionDef, creds: ConnectionCredentials
   const retryCapMs = num(def.retryCap, 'longest retry delay (s)', 0.05, 86400, 300) * 1000;
   if (retryCapMs < retryBaseMs) throw new ConfigError('the longest retry delay is shorter than the first');
   const dialect = dialectOf(name, def, creds, timeZone);
+  const maxBytes = num(def.maxMB, 'outbox size (MB)', 0.001, 100_000, 256) * 1024 * 1024;
+  const maxRecordKiB = num(def.maxRecordKB, 'largest record (KiB)', 1, 64 * 1024, Math.min(DEFAULT_MAX_RECORD_BYTES, maxBytes) / 1024);
+  if (maxRecordKiB * 1024 > maxBytes) throw new ConfigError(`the largest record (${maxRecordKiB} KiB) is larger than the outbox (${maxBytes / 1024} KiB)`);
   return {
     baseUrl,
     dialect,
@@ -225,11 +233,12 @@ export function parseConnection(def: ConnectionDef, creds: ConnectionCredentials
     },
     delivery: {
       concurrency,
-      retry: { baseMs: retryBaseMs, capMs: retryCapMs, maxRetryAfterMs: 3600_000 },
+      retry: { baseMs: retryBaseMs, capMs: retryCapMs },
       settleMs: num(def.settle, 'settle time (s)', 0, 600, Math.min(timeoutMs / 1000, 10)) * 1000,
       maxLimitedAttempts: num(def.maxAttempts500, 'attempts on HTTP 500', 1, 1000, 10),
     },
     maxRecords: num(def.maxRecords, 'outbox size (records)', 1, 10_000_000, 100_000),
-    maxBytes: num(def.maxMB, 'outbox size (MB)', 0.001, 100_000, 256) * 1024 * 1024,
+    maxBytes,
+    maxRecordBytes: Math.round(maxRecordKiB * 1024),
   };
 }

@@ -23,8 +23,10 @@ import type { Failure } from './outcome';
 import { isFailure } from './outcome';
 import type { GroupCommit, OutboxStore, StoredRecord } from './outbox-store';
 import type { RetryPolicy } from './retry';
-import { backoffMs } from './retry';
+import { DEFAULT_RETRY, backoffMs } from './retry';
 import { messageOf } from '../shared/errors';
+import type { GuardedNode } from '../shared/guard';
+import { guarded } from '../shared/guard';
 
 export interface DeliveryOptions {
   /** Lanes delivered in parallel. */
@@ -38,7 +40,7 @@ export interface DeliveryOptions {
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
   concurrency: 4,
-  retry: { baseMs: 1000, capMs: 5 * 60_000, maxRetryAfterMs: 60 * 60_000 },
+  retry: DEFAULT_RETRY,
   settleMs: 5000,
   maxLimitedAttempts: 10,
 };
@@ -81,6 +83,8 @@ export class Deliverer {
     private readonly emit: (e: DeliveryEvent) => void,
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
+    /** Where a throw in a timer or callback of the loop goes, instead of the runtime. */
+    private readonly reporter: GuardedNode = { error: () => undefined },
   ) {}
 
   /** Picks up every lane with records (after a restart too) and starts delivering. */
@@ -114,7 +118,7 @@ export class Deliverer {
     clearTimeout(this.timer);
     if (this.inFlight === 0) return;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, graceMs);
+      const t = setTimeout(guarded(this.reporter, resolve), graceMs);
       this.idle.push(() => {
         clearTimeout(t);
         resolve();
@@ -164,7 +168,7 @@ export class Deliverer {
         }
         l.busy = true;
         this.inFlight++;
-        void this.attempt(lane).finally(() => {
+        const finished = guarded(this.reporter, () => {
           l.busy = false;
           this.inFlight--;
           if (this.stopped) {
@@ -174,10 +178,17 @@ export class Deliverer {
           this.refresh(lane);
           this.pump();
         });
+        void guarded(this.reporter, async () => {
+          try {
+            await this.attempt(lane);
+          } finally {
+            finished();
+          }
+        })();
       }
     }
     if (next !== Infinity) {
-      this.timer = setTimeout(() => this.pump(), Math.max(0, next - this.now()));
+      this.timer = setTimeout(guarded(this.reporter, () => this.pump()), Math.max(0, next - this.now()));
       this.timer.unref?.();
     }
   }

@@ -17,6 +17,7 @@ import { registerErpAdmin } from './admin';
 import { registerConnection, unregisterConnection } from './registry';
 import { ConfigError } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
+import { guarded } from '../shared/guard';
 
 export interface ErpConnectionNode extends Node<ConnectionCredentials> {
   /** The outbox and dialect, or the configuration error that prevented them. */
@@ -44,7 +45,7 @@ export default function register(RED: NodeAPI): void {
         const http = new HttpClient(config.http);
         client = new ErpClient(config.baseUrl, http, createAuthenticator(config.auth, http));
         const dialect = createDialect(config.dialect);
-        const outbox = new Outbox({ file: outboxFile(RED.settings.userDir, node.id), maxRecords: config.maxRecords, maxBytes: config.maxBytes });
+        const outbox = new Outbox({ file: outboxFile(RED.settings.userDir, node.id), maxRecords: config.maxRecords, maxBytes: config.maxBytes, maxRecordBytes: config.maxRecordBytes, reporter: node });
         outbox.startDelivery(dialect, client.send, config.delivery);
         const label = def.name || `${config.dialect.name} ${config.baseUrl}`;
         node.ready = { outbox, dialect, label };
@@ -65,17 +66,27 @@ export default function register(RED: NodeAPI): void {
         }
         unregisterConnection(node.id, r.outbox);
         // Node-RED waits 15 s at most: 5 s for attempts in flight, then cut them (settled by look-up later).
-        const timer = setTimeout(() => {
-          r.outbox.closeNow();
+        let finished = false;
+        const finish = (): void => {
+          if (finished) return;
+          finished = true;
+          clearTimeout(timer);
           done();
-        }, 10_000);
+        };
+        const timer = setTimeout(
+          guarded(node, () => {
+            try {
+              r.outbox.closeNow();
+            } finally {
+              finish();
+            }
+          }),
+          10_000,
+        );
         void r.outbox
           .close(5000, () => client?.close())
           .catch((err: unknown) => node.warn(`closing the outbox: ${messageOf(err)}`))
-          .finally(() => {
-            clearTimeout(timer);
-            done();
-          });
+          .finally(finish);
       });
     },
     {

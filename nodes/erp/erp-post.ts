@@ -5,15 +5,17 @@
  * alarm when the outbox is full, and the outbox's figures (topic `outbox`) when they change, for a
  * dashboard. Bad input is refused with a specific error and never queued.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { ErpConnectionNode } from './erp-connection';
 import type { FieldMapping } from './input';
 import { parseMapping, recordInput } from './input';
 import type { OutboxEvent, OutboxStats } from './outbox';
 import type { RecordKind } from './record';
 import { RECORD_KINDS, parseRecord } from './record';
+import { checkRecordSize } from './record-size';
 import { getConfigNode } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
+import { guarded, onInput } from '../shared/guard';
 
 export interface ErpPostDef extends NodeDef {
   connection: string;
@@ -29,6 +31,7 @@ const STATUS = {
   idle: 'all delivered (__delivered__ since start)',
   queued: '__depth__ queued, oldest __age__',
   retrying: '__depth__ queued, oldest __age__, retrying: __error__',
+  waiting: 'ERP asks to wait __seconds__ s (__status__), __depth__ queued',
   dead: '__dead__ dead letters, __depth__ queued',
   alarm: 'ALARM __alarm__',
 } as const;
@@ -78,7 +81,7 @@ export default function register(RED: NodeAPI): void {
         deliveredSinceStart: s.deliveredSinceStart,
         full: s.full,
         alarm: s.alarm ?? null,
-        retrying: s.pausedUntil !== undefined && lastError !== undefined,
+        retrying: lastError !== undefined,
         lastError: lastError ?? null,
       };
       const figures = JSON.stringify({ ...payload, oldestAgeMs: Math.floor(s.oldestAgeMs / 1000) });
@@ -94,26 +97,44 @@ export default function register(RED: NodeAPI): void {
       if (s.alarm) node.status({ fill: 'red', shape: 'dot', text: t('alarm', { ...vars, alarm: s.alarm }).slice(0, 120) });
       else if (s.deadLetters > 0) node.status({ fill: 'red', shape: 'ring', text: t('dead', vars) });
       else if (s.depth === 0) node.status({ fill: 'green', shape: 'dot', text: t('idle', { delivered: s.deliveredSinceStart }) });
-      else if (s.pausedUntil !== undefined && lastError) node.status({ fill: 'yellow', shape: 'ring', text: t('retrying', { ...vars, error: lastError }).slice(0, 120) });
+      else if (s.erpAsksToWait) {
+        const seconds = Math.max(1, Math.ceil((s.erpAsksToWait.until - Date.now()) / 1000));
+        node.status({ fill: 'yellow', shape: 'ring', text: t('waiting', { ...vars, seconds, status: s.erpAsksToWait.status }) });
+        // Count the wait down (and end it) on time, not at the next 5 s tick.
+        waitTimer ??= setTimeout(guardedShow, Math.min(1000, Math.max(50, s.erpAsksToWait.until - Date.now())));
+      }
+      // Whatever the last attempt met (ERP down, no answer, a reset) until a record is delivered again.
+      else if (lastError) node.status({ fill: 'yellow', shape: 'ring', text: t('retrying', { ...vars, error: lastError }).slice(0, 120) });
       else node.status({ fill: 'yellow', shape: 'dot', text: t('queued', vars) });
     };
+    let waitTimer: NodeJS.Timeout | undefined;
+    const guardedShow = guarded(node, () => {
+      waitTimer = undefined;
+      showStats();
+    });
     // Status at most every half second: a burst of deliveries must not flood the editor.
     let statusTimer: NodeJS.Timeout | undefined;
     const statusSoon = (): void => {
-      statusTimer ??= setTimeout(() => {
-        statusTimer = undefined;
-        showStats();
-      }, 500);
+      statusTimer ??= setTimeout(
+        guarded(node, () => {
+          statusTimer = undefined;
+          showStats();
+        }),
+        500,
+      );
     };
-    const ticker = setInterval(() => showStats(), 5000);
+    const ticker = setInterval(guarded(node, () => showStats()), 5000);
     showStats();
     // Once more when the flow has started: figures sent while its nodes are still being created are lost.
-    const firstFigures = setTimeout(() => {
-      lastFigures = '';
-      showStats();
-    }, 1000);
+    const firstFigures = setTimeout(
+      guarded(node, () => {
+        lastFigures = '';
+        showStats();
+      }),
+      1000,
+    );
 
-    const onEvent = (e: OutboxEvent): void => {
+    const onEvent = guarded(node, (e: OutboxEvent): void => {
       if (e.type === 'requeued' || e.type === 'purged') return statusSoon();
       if (e.type === 'full') {
         if (e.source === node.id) node.send([null, { topic: 'full', payload: { event: 'full', error: e.message } }]);
@@ -129,32 +150,32 @@ export default function register(RED: NodeAPI): void {
       else if (e.type === 'dead') Object.assign(payload, { error: e.error, record: r });
       else Object.assign(payload, { error: e.failure.message, failure: e.failure.kind, nextAttemptAt: e.nextAt });
       node.send([null, { topic: e.type, payload }]);
-    };
+    });
     outbox.on('event', onEvent);
 
-    node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
+    onInput<Send>(node, async (msg, send, done) => {
       let record;
       try {
         const input = recordInput(msg, mapping, (m, p) => RED.util.getMessageProperty(m, p) as unknown);
         record = parseRecord(input, defaultKind ? { defaultKind } : {});
+        // The size first: it is bounded work, a dialect's check may fill templates with the whole record.
+        checkRecordSize(record, outbox.maxRecordBytes);
         dialect.check(record);
       } catch (err) {
         node.status({ fill: 'red', shape: 'ring', text: messageOf(err).slice(0, 120) });
-        done(err instanceof Error ? err : new Error(String(err)));
-        return;
+        throw err;
       }
-      outbox.enqueue(record, node.id).then(
-        (accepted) => {
-          (msg as NodeMessage & { erp?: unknown }).erp = { event: 'accepted', key: accepted.key, seq: accepted.seq, duplicate: accepted.duplicate, kind: record.kind, order: record.order };
-          send([msg, null]);
-          statusSoon();
-          done();
-        },
-        (err: unknown) => {
-          showStats();
-          done(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
+      let accepted;
+      try {
+        accepted = await outbox.enqueue(record, node.id);
+      } catch (err) {
+        showStats();
+        throw err;
+      }
+      (msg as NodeMessage & { erp?: unknown }).erp = { event: 'accepted', key: accepted.key, seq: accepted.seq, duplicate: accepted.duplicate, kind: record.kind, order: record.order };
+      send([msg, null]);
+      statusSoon();
+      done();
     });
 
     node.on('close', (done: () => void) => {
@@ -162,6 +183,7 @@ export default function register(RED: NodeAPI): void {
       clearInterval(ticker);
       clearTimeout(statusTimer);
       clearTimeout(firstFigures);
+      clearTimeout(waitTimer);
       outbox.off('event', onEvent);
       done();
     });

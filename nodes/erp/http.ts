@@ -6,6 +6,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
+import { messageOf } from '../shared/errors';
+import { guarded } from '../shared/guard';
 
 export interface HttpRequest {
   readonly method: string;
@@ -99,9 +102,15 @@ export class HttpClient {
         // Once connected, bytes of the request may have reached the ERP: only "not connected" is safe.
         reject(new TransportError(message, sentOverride ?? connected, code));
       };
-      const timer = setTimeout(() => fail(connected ? `no answer within ${this.options.timeoutMs} ms` : `no connection within ${this.options.timeoutMs} ms`, 'ETIMEDOUT'), this.options.timeoutMs);
+      // Every timer and event callback below is guarded: a throw in one ends this request (ambiguous once
+      // connected) instead of escaping to the runtime and leaving the request unsettled.
+      const guard = { error: (err: unknown): void => fail(`internal error: ${messageOf(err)}`, 'EINTERNAL') };
+      const timer = setTimeout(
+        guarded(guard, () => fail(connected ? `no answer within ${this.options.timeoutMs} ms` : `no connection within ${this.options.timeoutMs} ms`, 'ETIMEDOUT')),
+        this.options.timeoutMs,
+      );
       let connectTimer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => fail('request aborted (the outbox is closing)', 'EABORTED');
+      const onAbort = guarded(guard, () => fail('request aborted (the outbox is closing)', 'EABORTED'));
       signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -110,7 +119,7 @@ export class HttpClient {
         this.open.delete(creq);
       };
 
-      creq.on('socket', (socket) => {
+      creq.on('socket', guarded(guard, (socket: Socket) => {
         const markConnected = (): void => {
           connected = true;
           clearTimeout(connectTimer);
@@ -120,41 +129,43 @@ export class HttpClient {
         if (creq.reusedSocket) {
           markConnected();
         } else {
-          connectTimer = setTimeout(() => fail(`no connection within ${this.options.connectTimeoutMs} ms`, 'ECONNTIMEOUT', false), this.options.connectTimeoutMs);
-          socket.once(secure ? 'secureConnect' : 'connect', markConnected);
+          connectTimer = setTimeout(guarded(guard, () => fail(`no connection within ${this.options.connectTimeoutMs} ms`, 'ECONNTIMEOUT', false)), this.options.connectTimeoutMs);
+          socket.once(secure ? 'secureConnect' : 'connect', guarded(guard, markConnected));
         }
-      });
-      creq.on('error', (err: NodeJS.ErrnoException) => {
+      }));
+      creq.on('error', guarded(guard, (err: NodeJS.ErrnoException) => {
         const code = err.code ?? 'EIO';
         // TLS failures happen before any request byte is sent.
         const tls = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|EPROTO/.test(code);
         fail(`${code}: ${err.message}`, code, tls ? false : undefined);
-      });
-      creq.on('response', (res) => {
+      }));
+      creq.on('response', guarded(guard, (res: http.IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
-        res.on('data', (c: Buffer) => {
+        res.on('data', guarded(guard, (c: Buffer) => {
           size += c.length;
           if (size > MAX_BODY) {
             fail(`answer larger than ${MAX_BODY} bytes`, 'E2BIG');
             return;
           }
           chunks.push(c);
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => fail(`answer interrupted: ${err.message}`, err.code ?? 'ECONNRESET'));
-        res.on('aborted', () => fail('answer interrupted', 'ECONNRESET'));
-        res.on('end', () => {
+        }));
+        res.on('error', guarded(guard, (err: NodeJS.ErrnoException) => fail(`answer interrupted: ${err.message}`, err.code ?? 'ECONNRESET')));
+        res.on('aborted', guarded(guard, () => fail('answer interrupted', 'ECONNRESET')));
+        res.on('end', guarded(guard, () => {
           if (settled) return;
-          settled = true;
-          cleanup();
+          // The answer is built before the request counts as settled, so a throw here still fails it.
           const out: Record<string, string> = {};
           for (const [name, value] of Object.entries(res.headers)) {
             if (name === 'set-cookie' || value === undefined) continue;
             out[name] = Array.isArray(value) ? value.join(', ') : value;
           }
-          resolve({ status: res.statusCode ?? 0, headers: out, setCookies: res.headers['set-cookie'] ?? [], body: Buffer.concat(chunks).toString('utf8') });
-        });
-      });
+          const answer = { status: res.statusCode ?? 0, headers: out, setCookies: res.headers['set-cookie'] ?? [], body: Buffer.concat(chunks).toString('utf8') };
+          settled = true;
+          cleanup();
+          resolve(answer);
+        }));
+      }));
       creq.end(body);
     });
   }

@@ -219,6 +219,16 @@ export class OutboxStore {
     this.st.setMeta.run('horizon', String(seq));
   }
 
+  /** A state kept across restarts (e.g. the outbox-full alarm); undefined when unset. */
+  meta(name: string): string | undefined {
+    return this.st.getMeta.get(name)?.value;
+  }
+
+  setMeta(name: string, value: string | undefined): void {
+    if (value === undefined) this.db.prepare('DELETE FROM meta WHERE name = ?').run(name);
+    else this.st.setMeta.run(name, value);
+  }
+
   maxSeq(): number {
     return (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS m FROM records').get() as { m: number }).m;
   }
@@ -311,14 +321,14 @@ export class GroupCommit {
     if (batch.length === 0) return;
     const db = this.store.db;
     const sync = batch.some((i) => i.durable) ? 'FULL' : 'NORMAL';
-    if (sync !== this.synchronous) {
-      db.pragma(`synchronous = ${sync}`);
-      this.synchronous = sync;
-    }
-    this.commits.all++;
-    if (sync === 'FULL') this.commits.durable++;
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
+      if (sync !== this.synchronous) {
+        db.pragma(`synchronous = ${sync}`);
+        this.synchronous = sync;
+      }
+      this.commits.all++;
+      if (sync === 'FULL') this.commits.durable++;
       db.transaction(() => {
         for (const item of batch) {
           try {
@@ -329,8 +339,8 @@ export class GroupCommit {
         }
       })();
     } catch (err) {
-      // The commit itself failed (disk full, I/O error): nothing of the batch is on disk.
-      this.store.recount();
+      // The commit itself failed (disk full, I/O error, the file closed): nothing of the batch is on disk.
+      if (db.open) this.store.recount();
       this.onError(err);
       for (const item of batch) item.reject(err);
       return;

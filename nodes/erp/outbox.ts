@@ -6,7 +6,9 @@
  *   (queued, dead, or delivered within the retention time) is not stored twice: a producer may resend
  *   what it is unsure about.
  * - Full (count or bytes of queued + dead records): new records are refused with OutboxFullError and a
- *   `full` event for the alarm; nothing already accepted is ever dropped to make room.
+ *   `full` event for the alarm; nothing already accepted is ever dropped to make room. The alarm is kept
+ *   in the file, so a restart raises it again until a record is accepted.
+ * - A record larger than `maxRecordBytes` is refused (RecordTooLargeError) before anything is written.
  * - Delivery (delivery.ts): in order per production order, exactly once in effect through key look-ups.
  * - Dead letters keep the ERP's message until an operator retries (requeues) or purges them.
  */
@@ -19,7 +21,10 @@ import type { StoredRecord } from './outbox-store';
 import { GroupCommit, OutboxStore } from './outbox-store';
 import type { ErpRecord } from './record';
 import { laneOf } from './record';
+import { DEFAULT_MAX_RECORD_BYTES, checkRecordSize } from './record-size';
 import { messageOf } from '../shared/errors';
+import type { GuardedNode } from '../shared/guard';
+import { guarded } from '../shared/guard';
 
 export interface OutboxOptions {
   readonly file: string;
@@ -27,6 +32,10 @@ export interface OutboxOptions {
   readonly maxRecords: number;
   /** Most bytes of record data held (queued + dead letters). */
   readonly maxBytes: number;
+  /** Largest record (bytes of its JSON); default 1 MiB. */
+  readonly maxRecordBytes?: number;
+  /** Where an error thrown in a timer or event callback goes (the connection node); default: lastError. */
+  readonly reporter?: GuardedNode;
   /** How long keys of delivered records are kept to recognise a resent record. */
   readonly deliveredRetentionMs?: number;
   /** Most delivered records kept for that. */
@@ -70,6 +79,8 @@ export interface OutboxStats {
   readonly lastDeliveredAt?: number;
   /** Active alarm text: outbox full or credentials refused. */
   readonly alarm?: string;
+  /** The ERP asked (Retry-After on a 429 or 503) to wait: delivery is paused until `until`. */
+  readonly erpAsksToWait?: { readonly status: number; readonly until: number };
 }
 
 export interface DeadLetter {
@@ -91,6 +102,9 @@ export type OutboxEvent =
   | { readonly type: 'requeued'; readonly count: number }
   | { readonly type: 'purged'; readonly count: number };
 
+/** Name of the stored full alarm (in the file's meta table). */
+const FULL_ALARM = 'full_alarm';
+
 /** Outboxes open in this process, by file: a new one on the same file closes the old one first. */
 const openFiles = new Map<string, Outbox>();
 
@@ -103,46 +117,70 @@ export class Outbox extends EventEmitter<{ event: [OutboxEvent] }> {
   private lastError: OutboxStats['lastError'];
   private lastDeliveredAt: number | undefined;
   private alarm: string | undefined;
+  private erpWait: { status: number; until: number } | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  readonly reporter: GuardedNode;
+  readonly maxRecordBytes: number;
 
   constructor(readonly options: OutboxOptions) {
     super();
     openFiles.get(options.file)?.closeNow();
     this.now = options.now ?? Date.now;
+    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.reporter = options.reporter ?? { error: (err: unknown) => this.noteError(`internal error: ${messageOf(err)}`) };
     this.store = new OutboxStore(options.file, options.synchronous ?? 'FULL');
     this.writer = new GroupCommit(this.store, (err) => this.noteError(`writing the outbox file failed: ${messageOf(err)}`));
     openFiles.set(options.file, this);
+    this.alarm = this.fullAlarmAtStart();
     this.prune();
-    this.pruneTimer = setInterval(() => this.prune(), 3600_000);
+    this.pruneTimer = setInterval(guarded(this.reporter, () => this.prune()), 3600_000);
     this.pruneTimer.unref();
+  }
+
+  /** The full alarm a restart must not lose: the one in the file, or one the counts call for now. */
+  private fullAlarmAtStart(): string | undefined {
+    const stored = this.store.meta(FULL_ALARM);
+    if (stored) return stored;
+    const c = this.store.counts;
+    if (c.pending + c.dead < this.options.maxRecords && c.bytes < this.options.maxBytes) return undefined;
+    return `outbox full (${this.fullness()}: ${c.pending} waiting, ${c.dead} dead letters); new records are refused`;
+  }
+
+  private fullness(extra = 0): string {
+    const c = this.store.counts;
+    return c.pending + c.dead >= this.options.maxRecords ? `${c.pending + c.dead} of ${this.options.maxRecords} records` : `${Math.round((c.bytes + extra) / 1024)} of ${Math.round(this.options.maxBytes / 1024)} KiB`;
   }
 
   /** Starts delivering through `dialect` (records accepted before, even before a crash, are included). */
   startDelivery(dialect: Dialect, send: Send, options: DeliveryOptions): void {
     if (this.closed || this.deliverer) return;
-    this.deliverer = new Deliverer(this.store, this.writer, dialect, send, options, (e) => this.onDelivery(e), this.now);
+    this.deliverer = new Deliverer(this.store, this.writer, dialect, send, options, (e) => this.onDelivery(e), this.now, Math.random, this.reporter);
     this.deliverer.start();
   }
 
-  /** Accepts a record: resolves once it is on disk; rejects with OutboxFullError when there is no room. */
+  /**
+   * Accepts a record: resolves once it is on disk; rejects with RecordTooLargeError (checked first,
+   * nothing written) or OutboxFullError when there is no room.
+   */
   async enqueue(record: ErpRecord, source?: string): Promise<Accepted> {
+    const size = checkRecordSize(record, this.maxRecordBytes);
     const lane = laneOf(record);
     const accepted = await this.writer.run((): Accepted => {
       const existing = this.store.byKey(record.key);
       if (existing) return { key: record.key, seq: existing.seq, duplicate: true, state: existing.state };
       const c = this.store.counts;
-      const size = Buffer.byteLength(JSON.stringify(record));
       if (c.pending + c.dead >= this.options.maxRecords || c.bytes + size > this.options.maxBytes) {
-        const what = c.pending + c.dead >= this.options.maxRecords ? `${c.pending + c.dead} of ${this.options.maxRecords} records` : `${Math.round(c.bytes / 1024)} of ${Math.round(this.options.maxBytes / 1024)} KiB`;
-        throw new OutboxFullError(`outbox full (${what}: ${c.pending} waiting, ${c.dead} dead letters); record ${record.key} refused, not queued`);
+        throw new OutboxFullError(`outbox full (${this.fullness(size)}: ${c.pending} waiting, ${c.dead} dead letters); record ${record.key} refused, not queued`);
       }
       const { seq } = this.store.insert(lane, record, this.now(), source);
+      if (this.alarm?.startsWith('outbox full')) this.store.setMeta(FULL_ALARM, undefined);
       return { key: record.key, seq, duplicate: false, state: 'queued' };
     }).catch((err: unknown) => {
       if (err instanceof OutboxFullError) {
         this.alarm = err.message;
-        this.emit('event', { type: 'full', message: err.message, ...(source !== undefined ? { source } : {}) });
+        this.writer.run(() => this.store.setMeta(FULL_ALARM, err.message), false).catch(() => undefined);
+        this.tell({ type: 'full', message: err.message, ...(source !== undefined ? { source } : {}) });
       }
       throw err;
     });
@@ -173,6 +211,7 @@ export class Outbox extends EventEmitter<{ event: [OutboxEvent] }> {
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...(this.lastDeliveredAt !== undefined ? { lastDeliveredAt: this.lastDeliveredAt } : {}),
       ...(this.alarm ? { alarm: this.alarm } : {}),
+      ...(this.erpWait && this.erpWait.until > now ? { erpAsksToWait: { ...this.erpWait } } : {}),
     };
   }
 
@@ -195,14 +234,14 @@ export class Outbox extends EventEmitter<{ event: [OutboxEvent] }> {
   async retry(keys?: readonly string[]): Promise<number> {
     const { count, lanes } = await this.writer.run(() => this.store.requeue(keys));
     for (const lane of lanes) this.deliverer?.notify(lane);
-    this.emit('event', { type: 'requeued', count });
+    this.tell({ type: 'requeued', count });
     return count;
   }
 
   /** Deletes dead letters (all, or by key); returns how many. */
   async purge(keys?: readonly string[]): Promise<number> {
     const count = await this.writer.run(() => this.store.purge(keys));
-    this.emit('event', { type: 'purged', count });
+    this.tell({ type: 'purged', count });
     return count;
   }
 
@@ -235,6 +274,7 @@ export class Outbox extends EventEmitter<{ event: [OutboxEvent] }> {
   }
 
   private onDelivery(e: DeliveryEvent): void {
+    this.erpWait = e.type === 'retry' && e.failure.kind === 'retry' && e.failure.retryAfterMs !== undefined ? { status: e.failure.status ?? 0, until: e.nextAt } : e.type === 'delivered' ? undefined : this.erpWait;
     if (e.type === 'delivered') {
       this.deliveredSinceStart++;
       this.lastDeliveredAt = this.now();
@@ -245,7 +285,14 @@ export class Outbox extends EventEmitter<{ event: [OutboxEvent] }> {
       this.noteError(e.failure.message, e.rec.key);
       if (e.failure.kind === 'auth') this.alarm = `ERP refused the credentials: ${e.failure.message}`;
     }
-    this.emit('event', e);
+    this.tell(e);
+  }
+
+  /** Emits an event; a listener that throws is reported, and cannot undo the delivery or write behind it. */
+  private tell(e: OutboxEvent): void {
+    guarded(this.reporter, () => {
+      this.emit('event', e);
+    })();
   }
 
   private noteError(message: string, key?: string): void {

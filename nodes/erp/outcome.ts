@@ -12,7 +12,7 @@ export interface Booked {
 
 export type Failure =
   /** Try again later. `server`: the ERP as a whole is unwell (pause every lane); `record`: only this one. */
-  | { readonly kind: 'retry'; readonly scope: 'server' | 'record'; readonly message: string; readonly retryAfterMs?: number; readonly limited?: boolean }
+  | { readonly kind: 'retry'; readonly scope: 'server' | 'record'; readonly message: string; readonly retryAfterMs?: number; readonly limited?: boolean; readonly status?: number }
   /** The request left and no answer came: the ERP may have booked it. Look the key up before any resend. */
   | { readonly kind: 'ambiguous'; readonly message: string }
   /** The ERP refused the record itself (validation): dead letter, with the ERP's own message. */
@@ -57,9 +57,9 @@ export function statusFailure(res: HttpResponse, message: string, now = Date.now
   const s = res.status;
   const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now);
   const after = retryAfterMs !== undefined ? { retryAfterMs } : {};
-  if (s === 408 || s === 425 || s === 429 || s === 503) return { kind: 'retry', scope: 'server', message: `HTTP ${s}: ${message}`, ...after };
+  if (s === 408 || s === 425 || s === 429 || s === 503) return { kind: 'retry', scope: 'server', message: `HTTP ${s}: ${message}`, status: s, ...after };
   if (s === 502 || s === 504) return { kind: 'ambiguous', message: `HTTP ${s} from a gateway: ${message}` };
-  if (s >= 500) return { kind: 'retry', scope: 'server', message: `HTTP ${s}: ${message}`, limited: true, ...after };
+  if (s >= 500) return { kind: 'retry', scope: 'server', message: `HTTP ${s}: ${message}`, limited: true, status: s, ...after };
   if (s === 401 || s === 403) return { kind: 'auth', message: `HTTP ${s}: ${message}` };
   return { kind: 'permanent', message: `HTTP ${s}: ${message}`, status: s };
 }

@@ -99,7 +99,7 @@ function quantity(v: unknown, name: string, problems: Problems): number | undefi
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n)) {
-    problems.push(`${name} must be a number, not ${JSON.stringify(v)}`);
+    problems.push(`${name} must be a number, not ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
     return undefined;
   }
   if (n < 0) problems.push(`${name} must not be negative (${n}); book a reversal in the ERP instead`);
@@ -223,7 +223,9 @@ export function parseRecord(input: unknown, options: ParseOptions = {}): ErpReco
   let oee: OeeFigures | undefined;
   if (kind === 'confirmation') {
     if (order === undefined) problems.push('order is missing: a production confirmation needs the production order number');
-    if (yieldQty === undefined && input.yield === undefined) problems.push('yield is missing: a production confirmation needs the good quantity (0 if only scrap or rework)');
+    if (input.yield === undefined) problems.push('yield is missing: a production confirmation needs the good quantity (0 if only scrap or rework)');
+    // null or "" would reach the ERP as 0 (SAP books it): a required quantity must be a number.
+    else if (yieldQty === undefined && (input.yield === null || input.yield === '')) problems.push(`yield must be a finite number, not ${JSON.stringify(input.yield)}`);
   } else if (kind === 'downtime') {
     if (order === undefined && workCenter === undefined) problems.push('order and workCenter are both missing: a downtime needs at least the work center');
     if (start === undefined && input.start === undefined) problems.push('start is missing: a downtime needs its start time');
@@ -290,4 +292,13 @@ export function durationMinutes(record: ErpRecord): number {
 /** The short token written into the ERP's field: prefixed so it is easy to find and recognise there. */
 export function keyToken(key: string): string {
   return `FH-${key}`;
+}
+
+/**
+ * Whether a text field written with `token` first (alone, or followed by a space and more text) holds
+ * exactly that token: `FH-PK-1 yield 5` does, `FH-PK-10 yield 5` and `fh-pk-1` do not. The ERP's
+ * pattern look-up only narrows the rows; this decides.
+ */
+export function startsWithToken(text: unknown, token: string): boolean {
+  return typeof text === 'string' && (text === token || text.startsWith(`${token} `));
 }

@@ -105,20 +105,21 @@ describe('ERP dialects: mapping and classification', () => {
 
   describe('HTTP classification and backoff', () => {
     it('classifies statuses and reads Retry-After as seconds or a date', () => {
-      assert.deepEqual(statusFailure(res(429, '', { 'retry-after': '3' }), 'slow down', 0), { kind: 'retry', scope: 'server', message: 'HTTP 429: slow down', retryAfterMs: 3000 });
+      assert.deepEqual(statusFailure(res(429, '', { 'retry-after': '3' }), 'slow down', 0), { kind: 'retry', scope: 'server', message: 'HTTP 429: slow down', status: 429, retryAfterMs: 3000 });
       assert.equal(parseRetryAfter('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT')), 10_000);
       assert.equal(statusFailure(res(500, ''), 'x').kind, 'retry');
       assert.equal(statusFailure(res(422, ''), 'x').kind, 'permanent');
     });
 
     it('backs off exponentially with full jitter, capped, never below Retry-After', () => {
-      const policy = { baseMs: 1000, capMs: 60_000, maxRetryAfterMs: 3600_000 };
+      const policy = { baseMs: 1000, capMs: 60_000 };
       assert.equal(backoffMs(policy, 1, undefined, () => 1), 1000);
       assert.equal(backoffMs(policy, 4, undefined, () => 1), 8000);
       assert.equal(backoffMs(policy, 30, undefined, () => 1), 60_000);
       assert.equal(backoffMs(policy, 30, undefined, () => 0), 100);
       assert.equal(backoffMs(policy, 1, 30_000, () => 0.5), 30_000);
-      assert.equal(backoffMs(policy, 1, 7 * 3600_000, () => 0.5), 3600_000);
+      // A Retry-After beyond the cap is cut to the cap (an hour must not park the queue).
+      assert.equal(backoffMs(policy, 1, 7 * 3600_000, () => 0.5), 60_000);
     });
   });
 
@@ -131,6 +132,15 @@ describe('ERP dialects: mapping and classification', () => {
       assert.throws(() => parseConnection({ dialect: 'erpnext', baseUrl: 'https://x' }, {}), /API key is not set/);
       assert.throws(() => parseConnection({ dialect: 'sap-odata', baseUrl: 'https://x', authType: 'api-key' }, {}), /"api-key" is not offered for sap-odata/);
       assert.equal(parseConnection({ dialect: 'rest', baseUrl: 'http://x', authType: 'none', restUrl: '/b', restBody: '{"k":"{{key}}"}', restLookupUrl: '/b?k={{key}}', tlsVerify: false }, {}).http.tlsVerify, false);
+    });
+
+    it('has a largest record of 1 MiB by default, within the outbox size', () => {
+      const rest = { dialect: 'rest', baseUrl: 'http://x', authType: 'none', restUrl: '/b', restBody: '{"k":"{{key}}"}', restLookupUrl: '/b?k={{key}}' };
+      assert.equal(parseConnection(rest, {}).maxRecordBytes, 1024 * 1024);
+      assert.equal(parseConnection({ ...rest, maxRecordKB: '64' }, {}).maxRecordBytes, 64 * 1024);
+      assert.equal(parseConnection({ ...rest, maxMB: 0.5 }, {}).maxRecordBytes, 512 * 1024);
+      assert.throws(() => parseConnection({ ...rest, maxMB: 1, maxRecordKB: 2048 }, {}), /largest record \(2048 KiB\) is larger than the outbox \(1024 KiB\)/);
+      assert.throws(() => parseConnection({ ...rest, maxRecordKB: 'lots' }, {}), /largest record \(KiB\) must be a number/);
     });
   });
 });

@@ -88,4 +88,18 @@ describe('ERPNext delivery', function () {
     await drained(r.outbox);
     assert.equal(r.outbox.stats().alarm, undefined);
   });
+
+  it('looks a key up exactly after an ambiguous failure: FH-PK-1 is not FH-PK-10, _ is no wildcard, case counts', async () => {
+    await start();
+    const card = (key: string): ReturnType<typeof confirmation> => confirmation(key, WO, { operation: 'Assembly' });
+    for (const key of ['PK-10', 'PKX2', 'PK-3']) await r.outbox.enqueue(card(key));
+    await drained(r.outbox);
+    // Each next post is cut before ERPNext books it: only the look-up can tell, and it must find nothing.
+    server.faults.inject({ type: 'reset' }, 3);
+    for (const key of ['PK-1', 'PK_2', 'pk-3']) await r.outbox.enqueue(card(key));
+    await drained(r.outbox);
+    assert.equal(server.faults.applied.reset, 3);
+    for (const token of ['FH-PK-10', 'FH-PKX2', 'FH-PK-3', 'FH-PK-1', 'FH-PK_2', 'FH-pk-3']) assert.equal(server.booked(token).length, 1, `${token} booked once`);
+    assert.ok(r.events.every((e) => e.type !== 'delivered' || !e.foundByLookup), 'nothing taken as delivered by a look-up');
+  });
 });

@@ -18,6 +18,7 @@ import type { Node } from 'node-red';
 import connectionNode from '../../nodes/erp/erp-connection';
 import type { ErpConnectionNode } from '../../nodes/erp/erp-connection';
 import postNode from '../../nodes/erp/erp-post';
+import { FaultProxy } from '../support/fault-proxy';
 import { tempDir } from '../support/hub-process';
 import { statusMatching, useTestRuntime } from '../support/node-red';
 import { RestTestServer } from './servers/rest';
@@ -121,6 +122,8 @@ describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
     assert.match((await post(node, accepted, { payload: { yield: 5 } })).error ?? '', /order is missing/);
     assert.match((await post(node, accepted, { payload: { order: 'A', yield: -1 } })).error ?? '', /yield must not be negative/);
     assert.match((await post(node, accepted, { payload: 42 })).error ?? '', /a record must be an object, not number/);
+    assert.match((await post(node, accepted, { payload: { order: 'A', yield: null } })).error ?? '', /yield must be a finite number, not null/);
+    assert.match((await post(node, accepted, { payload: { order: 'A', yield: '' } })).error ?? '', /yield must be a finite number, not ""/);
     assert.match((await post(node, accepted, { payload: { kind: 'shift-oee', workCenter: 'L', shift: 'A', start: 0, end: 1, oee: { availability: 1, performance: 1, quality: 1, oee: 1 } } })).error ?? '', /takes confirmation, downtime records, not shift-oee/);
     assert.equal(outboxOf(conn).stats().depth, 0);
     assert.equal(outboxOf(conn).store.counts.delivered, 0);
@@ -147,13 +150,63 @@ describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
     assert.equal((await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'f-2' } })).msg?.erp?.duplicate, true);
   });
 
+  it('raises the outbox-full alarm again when the nodes start anew (redeploy, restart)', async () => {
+    await server.setDown(true);
+    const { node, accepted } = await load({ maxRecords: 2 });
+    await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'g-1' } });
+    await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'g-2' } });
+    assert.match((await post(node, accepted, { payload: { order: 'A', yield: 1, key: 'g-3' } })).error ?? '', /outbox full/);
+    await helper.setFlows(flow(server.url, { maxRecords: 2, name: 'mes-api (edited)' }), 'full', CREDS);
+    await statusMatching(helper.getNode('post'), /ALARM outbox full \(2 of 2 records/);
+  });
+
+  it('refuses a record over the connection\'s size limit at the node, naming its size and the limit', async () => {
+    const { node, accepted, conn } = await load({ maxRecordKB: 1 });
+    const res = await post(node, accepted, { payload: { order: 'A', yield: 1, key: 's-1', extra: { note: 'x'.repeat(2000) } } });
+    assert.match(res.error ?? '', /record s-1 refused, not queued: it is at least 2\.0 KiB as JSON, larger than the limit of 1\.0 KiB per record/);
+    await statusMatching(node, /record s-1 refused/);
+    assert.equal(outboxOf(conn).stats().depth, 0);
+    assert.equal(server.bookings.length, 0);
+  });
+
+  it('shows "ERP asks to wait N s (429)" while it honours a Retry-After, cut to the longest retry delay', async () => {
+    server.faults.inject({ type: '429', retryAfterS: 3600 });
+    const { node, accepted } = await load({ retryCap: 2 });
+    await post(node, accepted, { payload: { order: 'W', yield: 1, key: 'w-1' } });
+    await statusMatching(node, /^ERP asks to wait [12] s \(429\), 1 queued$/);
+    await until(() => server.bookings.length === 1, 'the booking after the capped wait', 20_000);
+    await statusMatching(node, /all delivered \(1 since start\)/);
+  });
+
+  it('through the fault proxy, the status says the truth while the ERP does not answer, and recovers', async () => {
+    const proxy = await FaultProxy.start({ port: server.port });
+    try {
+      const { node, accepted } = await load({}, {}, `http://127.0.0.1:${proxy.port}`);
+      proxy.setMode({ kind: 'blackhole' });
+      await post(node, accepted, { payload: { order: 'P', yield: 1, key: 'p-1' } });
+      // An ambiguous failure does not pause the ERP, but the status must still say why nothing moves.
+      await statusMatching(node, /^1 queued, oldest \d+ s, retrying: no answer after the request was sent \(no answer within 1000 ms\)/, 15_000);
+      proxy.setMode({ kind: 'pass' });
+      proxy.drop('rst');
+      proxy.setMode({ kind: 'refuse' });
+      await statusMatching(node, /retrying: .*(ECONNRESET|socket hang up|not reachable)/, 15_000);
+      proxy.heal();
+      await until(() => server.bookings.length === 1, 'the booking once healed', 20_000);
+      await statusMatching(node, /all delivered \(1 since start\)/, 15_000);
+      assert.equal(server.booked('p-1').length, 1);
+    } finally {
+      await helper.unload();
+      await proxy.close();
+    }
+  });
+
   it('a redeploy closes the outbox within the close timeout and the new one delivers what was queued', async () => {
     await server.setDown(true);
     const { node, accepted } = await load();
     for (let i = 0; i < 5; i++) await post(node, accepted, { payload: { order: 'R', yield: i, key: `r-${i}` } });
-    const t0 = Date.now();
+    const before = outboxOf(helper.getNode('erp') as ErpConnectionNode);
     await helper.setFlows(flow(server.url, { name: 'mes-api (edited)' }), 'full', CREDS);
-    assert.ok(Date.now() - t0 < 15_000);
+    assert.equal(before.isClosed, true);
     await server.setDown(false);
     await until(() => server.bookings.length === 5, 'the five bookings after the redeploy');
     assert.deepEqual(server.bookings.map((b) => b.token), ['r-0', 'r-1', 'r-2', 'r-3', 'r-4']);
@@ -188,6 +241,30 @@ describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
       await post(node, accepted, { payload: { order: 'T', yield: 1, key: 't-1' } });
       await until(() => /self-signed|SELF_SIGNED/i.test(outboxOf(conn).stats().lastError?.message ?? ''), 'a certificate error');
       assert.equal(server.bookings.length, 0);
+    });
+
+    it('through the fault proxy over TLS: an RST instead of the answer to a booking is settled by look-up, booked once', async () => {
+      const target = new URL(await tlsUrl());
+      const proxy = await FaultProxy.start({ port: Number(target.port) });
+      try {
+        // The certificate names 127.0.0.1, which the proxy's address is too: verification stays on.
+        const { node, accepted } = await load({ ca: cert }, {}, `https://127.0.0.1:${proxy.port}`);
+        await post(node, accepted, { payload: { order: 'T', yield: 1, key: 'tp-1' } });
+        await until(() => server.bookings.length === 1, 'the first booking over TLS');
+        // The next bytes from the ERP (on the kept-alive TLS connection: the answer to the next booking).
+        proxy.rewriteReply = () => {
+          proxy.rewriteReply = undefined;
+          proxy.drop('rst');
+          return Buffer.alloc(0);
+        };
+        await post(node, accepted, { payload: { order: 'T', yield: 2, key: 'tp-2' } });
+        await until(() => events.some((e) => e.topic === 'delivered' && (e.payload as { key?: string }).key === 'tp-2'), 'tp-2 delivered', 20_000);
+        assert.deepEqual(server.bookings.map((b) => b.token), ['tp-1', 'tp-2']);
+        assert.ok(proxy.stats.faults >= 1);
+      } finally {
+        await helper.unload();
+        await proxy.close();
+      }
     });
 
     it('trusts a custom CA, and delivers with verification explicitly turned off', async () => {

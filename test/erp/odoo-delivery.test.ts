@@ -79,6 +79,20 @@ describe('Odoo delivery', function () {
       assert.ok(r.events.some((e) => e.type === 'delivered' && e.foundByLookup));
     });
 
+    it('looks a key up exactly after an ambiguous failure: FH-PK-1 is not FH-PK-10 and _ is no wildcard', async () => {
+      const log = (key: string, h: number): ErpRecord => conf(key, MO, { operation: 'Assembly', start: T0 + h * 3600_000, end: T0 + (h + 1) * 3600_000 });
+      await r.outbox.enqueue(log('PK-10', 0));
+      await r.outbox.enqueue(log('PKX2', 1));
+      await drained(r.outbox);
+      // Each next post is cut before Odoo creates it: only the look-up can tell, and it must find nothing.
+      server.faults.inject({ type: 'reset' }, 2);
+      await r.outbox.enqueue(log('PK-1', 2));
+      await r.outbox.enqueue(log('PK_2', 3));
+      await drained(r.outbox);
+      assert.equal(server.faults.applied.reset, 2);
+      assert.deepEqual(server.bookings.map((b) => b.token), ['FH-PK-10', 'FH-PKX2', 'FH-PK-1', 'FH-PK_2']);
+    });
+
     it('an unknown work center is refused by Odoo\'s data, not retried forever', async () => {
       await r.outbox.enqueue(conf('c-wc', MO, { operation: 'Assembly', workCenter: 'Line-9' }));
       await until(() => r.outbox.stats().deadLetters === 1, 'a dead letter');

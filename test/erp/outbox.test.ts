@@ -2,12 +2,14 @@
  * The outbox file itself: a record is on disk when enqueue resolves (another connection to the file sees
  * it, and so does the outbox reopened after a close without delivery); group commit; a resent key is not
  * stored twice; the size limit refuses records (count and bytes) with an error and a `full` event and drops
- * nothing; stats; dead letters kept across a reopen.
+ * nothing, and its alarm is raised again after a restart; the per-record size limit, checked before
+ * anything is written and without a copy of the record; stats; dead letters kept across a reopen.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Outbox, OutboxFullError } from '../../nodes/erp/outbox';
+import { RecordTooLargeError } from '../../nodes/erp/record-size';
 import type { OutboxEvent } from '../../nodes/erp/outbox';
 import { tempDir } from '../support/hub-process';
 import { confirmation } from './support/records';
@@ -116,5 +118,60 @@ describe('ERP outbox (SQLite)', function () {
     outbox = new Outbox({ file: f, maxRecords: 10, maxBytes: 1e6 });
     assert.equal(first.isClosed, true);
     assert.equal(outbox.stats().depth, 1);
+  });
+
+  it('raises the outbox-full alarm again after a restart, until a record is accepted', async () => {
+    const f = file();
+    outbox = new Outbox({ file: f, maxRecords: 2, maxBytes: 1e6 });
+    await outbox.enqueue(confirmation('a-0'));
+    await outbox.enqueue(confirmation('a-1'));
+    await assert.rejects(outbox.enqueue(confirmation('a-2')), OutboxFullError);
+    outbox.closeNow();
+    outbox = new Outbox({ file: f, maxRecords: 2, maxBytes: 1e6 });
+    assert.match(outbox.stats().alarm ?? '', /^outbox full \(2 of 2 records/);
+    // Room again (a larger outbox after a restart): the next accepted record ends the alarm, for good.
+    outbox.closeNow();
+    outbox = new Outbox({ file: f, maxRecords: 10, maxBytes: 1e6 });
+    assert.match(outbox.stats().alarm ?? '', /^outbox full/);
+    await outbox.enqueue(confirmation('a-3'));
+    assert.equal(outbox.stats().alarm, undefined);
+    outbox.closeNow();
+    outbox = new Outbox({ file: f, maxRecords: 10, maxBytes: 1e6 });
+    assert.equal(outbox.stats().alarm, undefined);
+  });
+
+  it('refuses a record over the size limit before writing anything, naming its size and the limit', async () => {
+    const f = file();
+    outbox = new Outbox({ file: f, maxRecords: 100, maxBytes: 256 * 1024 * 1024 });
+    const big = confirmation('big-1', '1', { extra: { blob: 'x'.repeat(20 * 1024 * 1024) } });
+    await assert.rejects(outbox.enqueue(big), (err: Error) => err instanceof RecordTooLargeError && /record big-1 refused, not queued: it is at least 20\.0 MiB as JSON, larger than the limit of 1\.0 MiB per record/.test(err.message));
+    // Just under the limit is taken; just over is not (the exact size of the JSON counts).
+    const json = (r: unknown): number => Buffer.byteLength(JSON.stringify(r));
+    const base = json(confirmation('fit-1', '1', { extra: { note: '' } }));
+    const need = 1024 * 1024 - base;
+    const note = 'é'.repeat(Math.floor(need / 2)) + 'x'.repeat(need % 2);
+    const fit = confirmation('fit-1', '1', { extra: { note } });
+    assert.equal(json(fit), 1024 * 1024);
+    assert.equal((await outbox.enqueue(fit)).duplicate, false);
+    // Two quotes for one "é": the same text bytes, but JSON escapes each quote: only the exact size sees it.
+    const over = confirmation('fit-2', '1', { extra: { note: `${note.slice(1)}""` } });
+    await assert.rejects(outbox.enqueue(over), /record fit-2 refused, not queued: it is 1\.0 MiB as JSON/);
+    assert.equal(outbox.stats().depth, 1);
+    assert.equal(outbox.stats().alarm, undefined, 'a record too large is no outbox-full alarm');
+    const other = new Database(f, { readonly: true });
+    assert.deepEqual(other.prepare('SELECT key FROM records').all(), [{ key: 'fit-1' }]);
+    other.close();
+  });
+
+  it('measures a 300 MB record without serializing it (no second 300 MB in memory)', async () => {
+    outbox = new Outbox({ file: file(), maxRecords: 100, maxBytes: 256 * 1024 * 1024 });
+    // A flat string, as JSON.parse or an HTTP body makes it ('x'.repeat makes a rope, flattened when read).
+    const huge = confirmation('huge-1', '1', { extra: { blob: Buffer.alloc(300 * 1024 * 1024, 'x').toString('latin1') } });
+    const before = process.memoryUsage().heapUsed;
+    const err = await outbox.enqueue(huge).then(() => undefined, (e: unknown) => e);
+    const grown = process.memoryUsage().heapUsed - before;
+    assert.ok(err instanceof RecordTooLargeError, String(err));
+    assert.match(err.message, /at least 300\.0 MiB as JSON, larger than the limit of 1\.0 MiB/);
+    assert.ok(grown < 64 * 1024 * 1024, `the check took ${Math.round(grown / 1024 / 1024)} MB of heap`);
   });
 });

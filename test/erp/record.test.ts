@@ -30,6 +30,13 @@ describe('ERP record', () => {
     assert.equal(problems({ kind: 'confirmation' }), 'record refused: order is missing: a production confirmation needs the production order number; yield is missing: a production confirmation needs the good quantity (0 if only scrap or rework)');
   });
 
+  it('refuses a required quantity given as null or "" (the ERP would book 0)', () => {
+    assert.match(problems({ kind: 'confirmation', order: 'A', yield: null }), /yield must be a finite number, not null/);
+    assert.match(problems({ kind: 'confirmation', order: 'A', yield: '' }), /yield must be a finite number, not ""/);
+    assert.match(problems({ kind: 'confirmation', order: 'A', yield: '  ' }), /yield must be a number, not " {2}"/);
+    assert.equal(parseRecord({ kind: 'confirmation', order: 'A', yield: 0 }).yield, 0);
+  });
+
   it('refuses negative quantities, non-numbers, and an end before the start', () => {
     const msg = problems({ order: 'A', yield: -3, scrap: 'lots', start: '2024-06-15T14:00:00Z', end: '2024-06-15T06:00:00Z' }, 'confirmation');
     assert.match(msg, /yield must not be negative \(-3\)/);

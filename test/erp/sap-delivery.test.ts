@@ -120,4 +120,18 @@ describe('SAP S/4HANA delivery (OData V2 API_PROD_ORDER_CONFIRMATION_2_SRV)', fu
     assert.deepEqual(server.bookings.map((b) => b.token), ['FH-k-a', 'FH-k-b']);
     assert.equal(server.bookings[1].doc.ConfirmedBreakDuration, '22');
   });
+
+  it('a key already delivered is not accepted again after a restart (a flow replaying its messages)', async () => {
+    await r.outbox.enqueue(confirmation('replay-1'));
+    await drained(r.outbox);
+    await r.close();
+    // The same SQLite file, closed and opened again, as after a restart of the hub.
+    r = rig(server.url, new SapOdataDialect({ ...DEFAULT_SAP_OPTIONS, sapClient: '100' }), auth, { timeoutMs: 500, file: r.file });
+    const again = await r.outbox.enqueue(confirmation('replay-1'));
+    assert.deepEqual({ duplicate: again.duplicate, state: again.state }, { duplicate: true, state: 'delivered' });
+    await r.outbox.enqueue(confirmation('replay-2'));
+    await drained(r.outbox);
+    await until(() => server.bookings.length >= 2, 'the second booking');
+    assert.deepEqual(server.bookings.map((b) => b.token), ['FH-replay-1', 'FH-replay-2']);
+  });
 });

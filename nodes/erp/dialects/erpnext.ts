@@ -8,7 +8,8 @@
  * - Shift OEE: only to a custom DocType when one is configured.
  * - Reconciliation: the key token goes into a custom field when one is configured (ideally unique, so a
  *   duplicate insert is refused with 409 and read as "already booked"), else into the standard text field
- *   (remarks, more_details); after an ambiguous outcome `GET ...?filters=[[field, "like", "%token%"]]`.
+ *   (remarks, more_details); after an ambiguous outcome a look-up by the token
+ *   (`=` on the custom field; on the text field `= token` or `like "token %"`), each row compared exactly.
  * - Errors: status from the exception class (417 ValidationError, 409 DuplicateEntryError, ...), the
  *   readable text in `_server_messages`, a JSON string of a list of JSON strings (parsed twice).
  */
@@ -17,7 +18,7 @@ import type { HttpResponse } from '../http';
 import type { Booked, Failure } from '../outcome';
 import { ErpFailure, excerpt, fail, jsonOf, statusFailure } from '../outcome';
 import type { ErpRecord } from '../record';
-import { RecordError, durationMinutes, keyToken } from '../record';
+import { RecordError, durationMinutes, keyToken, startsWithToken } from '../record';
 import { naiveDateTime } from '../time-format';
 import type { Dialect } from './dialect';
 
@@ -143,6 +144,18 @@ function target(record: ErpRecord, options: ErpnextOptions): { doctype: string; 
   return { doctype, field: options.keyField || (record.kind === 'downtime' ? 'more_details' : 'remarks') };
 }
 
+/** Rows per look-up page (more pages only when many texts share the pattern, e.g. case variants). */
+const LOOKUP_PAGE = 100;
+
+/**
+ * Text for a Frappe `like` filter that matches at least `text`: `%` becomes the one-character wildcard
+ * `_` (no escape survives Frappe, which doubles backslashes before MariaDB sees them), `_` stays a
+ * wildcard that also matches itself. Over-matches; the caller compares the rows exactly.
+ */
+export function frappeLikeLiteral(text: string): string {
+  return text.replace(/%/g, '_');
+}
+
 const resource = (doctype: string): string => `/api/resource/${encodeURIComponent(doctype)}`;
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
@@ -189,13 +202,22 @@ export class ErpnextDialect implements Dialect {
   async find(record: ErpRecord, send: Send): Promise<Booked | undefined> {
     const { doctype, field } = target(record, this.options);
     const token = keyToken(record.key);
-    const filter = this.options.keyField ? [field, '=', token] : [field, 'like', `%${token}%`];
-    const q = new URLSearchParams({ filters: JSON.stringify([filter]), fields: JSON.stringify(['name']), limit_page_length: '1' });
-    const res = await send({ method: 'GET', path: `${resource(doctype)}?${q.toString()}`, headers: { accept: 'application/json' } });
-    if (res.status !== 200) throw new ErpFailure(classifyFrappeFailure(res, this.now()));
-    const data = (jsonOf(res.body) as { data?: unknown } | undefined)?.data;
-    if (!Array.isArray(data)) fail({ kind: 'retry', scope: 'server', message: `ERPNext look-up answer has no data list: ${excerpt(res.body)}`, limited: true });
-    const name = (data[0] as { name?: unknown } | undefined)?.name;
-    return typeof name === 'string' ? { ref: `${doctype}/${name}` } : undefined;
+    // The token starts the text: alone, or followed by a space. MariaDB compares case-insensitively, and
+    // Frappe's LIKE keeps `_` a wildcard (it doubles backslashes, so no escape works): the query only
+    // narrows the rows, each returned row is then compared exactly here.
+    const query: Record<string, string> = { fields: JSON.stringify(['name', field]), limit_page_length: String(LOOKUP_PAGE) };
+    if (this.options.keyField) query.filters = JSON.stringify([[field, '=', token]]);
+    else query.or_filters = JSON.stringify([[field, '=', token], [field, 'like', `${frappeLikeLiteral(token)} %`]]);
+    for (let start = 0; ; start += LOOKUP_PAGE) {
+      const q = new URLSearchParams({ ...query, limit_start: String(start) });
+      const res = await send({ method: 'GET', path: `${resource(doctype)}?${q.toString()}`, headers: { accept: 'application/json' } });
+      if (res.status !== 200) throw new ErpFailure(classifyFrappeFailure(res, this.now()));
+      const data = (jsonOf(res.body) as { data?: unknown } | undefined)?.data;
+      if (!Array.isArray(data)) fail({ kind: 'retry', scope: 'server', message: `ERPNext look-up answer has no data list: ${excerpt(res.body)}`, limited: true });
+      const rows = data as { name?: unknown; [field: string]: unknown }[];
+      const hit = rows.find((row) => (this.options.keyField ? row[field] === token : startsWithToken(row[field], token)));
+      if (hit) return typeof hit.name === 'string' ? { ref: `${doctype}/${hit.name}` } : { ref: `${doctype}/?` };
+      if (rows.length < LOOKUP_PAGE) return undefined;
+    }
   }
 }

@@ -5,7 +5,9 @@
  * HTTP 200) and the JSON-2 API `/json/2/<model>/<method>` (Odoo 19+, bearer API key, named arguments).
  *
  * - Reconciliation: the key token `FH-<key>` starts the log's `description` (standard field), or goes into
- *   a custom field (e.g. `x_fh_key`, ideally unique); after an ambiguous outcome a `search_read` on it.
+ *   a custom field (e.g. `x_fh_key`, ideally unique); after an ambiguous outcome a `search_read` on it
+ *   (`=` on a custom field; `=` or `=like 'token %'` with wildcards escaped on the description), each row
+ *   compared exactly.
  * - Quantities: the productivity log has no quantity field, so yield/scrap/rework are written into the
  *   description text (and into any custom fields given under `extra`); booking them onto the work order is
  *   a customer module's job, since Odoo has no keyed, atomic "record production" call in the community API.
@@ -17,7 +19,7 @@ import { OdooSession } from '../auth';
 import type { Booked, Failure } from '../outcome';
 import { ErpFailure, excerpt, fail, jsonOf, statusFailure } from '../outcome';
 import type { ErpRecord } from '../record';
-import { RecordError, keyToken } from '../record';
+import { RecordError, keyToken, startsWithToken } from '../record';
 import { naiveDateTime } from '../time-format';
 import type { Dialect } from './dialect';
 import { classifyOdooError } from './odoo-rpc';
@@ -34,7 +36,8 @@ export interface OdooOptions {
 export const DEFAULT_ODOO_OPTIONS: OdooOptions = { api: 'jsonrpc', database: '', keyField: '', oeeModel: '' };
 
 const PRODUCTIVITY = 'mrp.workcenter.productivity';
-type Domain = [string, string, unknown][];
+/** An Odoo domain: leaves and prefix operators ('|' takes the next two). */
+type Domain = ([string, string, unknown] | '|' | '&' | '!')[];
 
 /** Calls a model method by transport; both give the same results for create and search_read. */
 interface OdooCalls {
@@ -96,6 +99,11 @@ class Json2Calls implements OdooCalls {
   async searchRead(send: Send, model: string, domain: Domain, fields: string[], limit: number): Promise<Record<string, unknown>[]> {
     return rowsOf(await this.call(send, model, 'search_read', { domain, fields, limit }));
   }
+}
+
+/** `text` as a PostgreSQL LIKE pattern that matches only itself (backslash is LIKE's default escape). */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** many2one values come back as [id, "name"]. */
@@ -233,10 +241,12 @@ export class OdooDialect implements Dialect {
   async find(record: ErpRecord, send: Send): Promise<Booked | undefined> {
     const token = keyToken(record.key);
     const model = record.kind === 'shift-oee' ? this.options.oeeModel : PRODUCTIVITY;
-    const domain: Domain =
-      record.kind === 'shift-oee' ? [['x_name', '=', token]] : this.options.keyField ? [[this.options.keyField, '=', token]] : [['description', '=like', `${token}%`]];
-    const rows = await this.calls.searchRead(send, model, domain, ['id'], 1);
-    const id = rows[0]?.id;
-    return typeof id === 'number' ? { ref: `${model}/${id}` } : undefined;
+    const field = record.kind === 'shift-oee' ? 'x_name' : this.options.keyField || 'description';
+    // The description starts with the token, alone or followed by a space: `=like` with the token's
+    // wildcards escaped, so FH-PK-1 does not find FH-PK-10 (nor FH-PK_1 find FH-PKX1).
+    const domain: Domain = field === 'description' ? ['|', [field, '=', token], [field, '=like', `${likeLiteral(token)} %`]] : [[field, '=', token]];
+    const rows = await this.calls.searchRead(send, model, domain, ['id', field], 10);
+    const hit = rows.find((row) => (field === 'description' ? startsWithToken(row[field], token) : row[field] === token));
+    return typeof hit?.id === 'number' ? { ref: `${model}/${hit.id}` } : undefined;
   }
 }

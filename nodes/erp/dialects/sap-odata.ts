@@ -199,15 +199,19 @@ export class SapOdataDialect implements Dialect {
   }
 
   async find(record: ErpRecord, send: Send): Promise<Booked | undefined> {
-    const filter = `ConfirmationText eq '${keyToken(record.key).replace(/'/g, "''")}'${record.order !== undefined ? ` and OrderID eq '${record.order}'` : ''}`;
+    const token = keyToken(record.key);
+    const literal = (v: string): string => `'${v.replace(/'/g, "''")}'`;
+    const filter = `ConfirmationText eq ${literal(token)}${record.order !== undefined ? ` and OrderID eq ${literal(record.order)}` : ''}`;
     const res = await this.session.call(send, {
       method: 'GET',
-      path: this.path('/ProdnOrdConf2', { $filter: filter, $select: 'ConfirmationGroup,ConfirmationCount', $format: 'json' }),
+      path: this.path('/ProdnOrdConf2', { $filter: filter, $select: 'ConfirmationGroup,ConfirmationCount,ConfirmationText', $format: 'json' }),
       headers: { accept: 'application/json' },
     });
     if (res.status !== 200) fail(classifySapFailure(res, this.now()));
     const results = (jsonOf(res.body) as { d?: { results?: unknown } } | undefined)?.d?.results;
     if (!Array.isArray(results)) fail({ kind: 'retry', scope: 'server', message: `SAP look-up answer has no d.results: ${excerpt(res.body)}`, limited: true });
-    return bookedOf(results[0] as { ConfirmationGroup?: unknown } | undefined);
+    // `eq` is exact, but the hub decides, as for every ERP: a system comparing without case cannot mislead it.
+    const rows = results as { ConfirmationGroup?: unknown; ConfirmationText?: unknown }[];
+    return bookedOf(rows.find((row) => row.ConfirmationText === undefined || row.ConfirmationText === token));
   }
 }

@@ -167,3 +167,24 @@ export function str(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   return JSON.stringify(v);
 }
+
+/**
+ * SQL LIKE as the ERP's database runs it: `%` any run of characters, `_` exactly one, and `\` (the
+ * default escape of MariaDB and PostgreSQL) makes the next character literal. MariaDB's usual collation
+ * compares case-insensitively; PostgreSQL's LIKE does not.
+ */
+export function sqlLike(value: string, pattern: string, options: { caseInsensitive: boolean }): boolean {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && i + 1 < pattern.length) re += escapeRegExp(pattern[++i]);
+    else if (c === '%') re += '[\\s\\S]*';
+    else if (c === '_') re += '[\\s\\S]';
+    else re += escapeRegExp(c);
+  }
+  return new RegExp(`^${re}$`, options.caseInsensitive ? 'iu' : 'u').test(value);
+}
+
+function escapeRegExp(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -2,16 +2,28 @@
  * A test ERPNext / Frappe: `/api/resource/<DocType>` with `Authorization: token key:secret` (401
  * AuthenticationError otherwise); Job Card (time logs, completed quantity within for_quantity, submit with
  * docstatus 1), Downtime Entry (required fields, stop_reason options), Stock Entry via
- * `make_stock_entry`; GET with `filters` ("=" and "like"); a unique custom field `fh_key` when the test
+ * `make_stock_entry`; GET with `filters` and `or_filters` ("=" and "like" as Frappe on MariaDB runs them:
+ * case-insensitive, `%` and `_` wildcards that cannot be escaped), `fields`, `limit_start`; a unique custom field `fh_key` when the test
  * asks for one (409 DuplicateEntryError); errors with the status of the exception class and
  * `_server_messages` as a JSON string of a list of JSON strings.
  */
 import express from 'express';
 import type { Request, Response } from 'express';
 import type { Fault } from './common';
-import { TestServer, applyFaultBefore, str } from './common';
+import { TestServer, applyFaultBefore, sqlLike, str } from './common';
 
 const STOP_REASONS = ['Excessive machine set up time', 'Unplanned machine maintenance', 'On-machine press checks', 'Machine operator errors', 'Machine malfunction', 'Electricity down', 'Other'];
+
+/**
+ * A Frappe filter condition as MariaDB evaluates it with its usual collation (utf8mb4_unicode_ci):
+ * `=` ignores case and trailing spaces; for `like` Frappe doubles every backslash of the value (so a
+ * backslash is always literal and `%` and `_` cannot be escaped), then MariaDB's LIKE applies.
+ */
+export function frappeCondition(actual: string, op: string, value: string): boolean {
+  if (op === '=') return actual.replace(/ +$/, '').toLowerCase() === value.replace(/ +$/, '').toLowerCase();
+  if (op === 'like') return sqlLike(actual, value.replace(/\\/g, '\\\\'), { caseInsensitive: true });
+  return false;
+}
 
 class FrappeError extends Error {
   constructor(
@@ -80,20 +92,20 @@ export class ErpnextTestServer extends TestServer {
     const docs = this.docs[doctype];
     if (!docs) return this.fail(res, new FrappeError(404, 'DoesNotExistError', `DocType ${doctype} not found`));
     let filters: [string, string, string][] = [];
+    let orFilters: [string, string, string][] = [];
+    let fields: string[] = ['name'];
     try {
       filters = JSON.parse(str(req.query.filters ?? '[]')) as [string, string, string][];
+      orFilters = JSON.parse(str(req.query.or_filters ?? '[]')) as [string, string, string][];
+      fields = JSON.parse(str(req.query.fields ?? '["name"]')) as string[];
     } catch {
-      return this.fail(res, new FrappeError(417, 'ValidationError', 'filters is not JSON'));
+      return this.fail(res, new FrappeError(417, 'ValidationError', 'filters, or_filters or fields is not JSON'));
     }
-    const found = docs.filter((d) =>
-      filters.every(([f, op, v]) => {
-        const actual = str(d[f] ?? '');
-        if (op === '=') return actual === v;
-        if (op === 'like') return new RegExp(`^${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*')}$`, 's').test(actual);
-        return false;
-      }),
-    );
-    res.json({ data: found.slice(0, Number(req.query.limit_page_length ?? 20)).map((d) => ({ name: d.name })) });
+    const test = ([f, op, v]: [string, string, string], d: Record<string, unknown>): boolean => frappeCondition(str(d[f] ?? ''), op, v);
+    const found = docs.filter((d) => filters.every((c) => test(c, d)) && (orFilters.length === 0 || orFilters.some((c) => test(c, d))));
+    const start = Number(req.query.limit_start ?? 0);
+    const page = found.slice(start, start + Number(req.query.limit_page_length ?? 20));
+    res.json({ data: page.map((d) => Object.fromEntries(fields.map((f) => [f, d[f] ?? null]))) });
   }
 
   private validate(doctype: string, doc: Record<string, unknown>): void {

@@ -9,10 +9,11 @@
 import express from 'express';
 import type { Request, Response } from 'express';
 import type { Fault } from './common';
-import { TestServer, applyFaultBefore, str } from './common';
+import { TestServer, applyFaultBefore, sqlLike, str } from './common';
 
 type Row = Record<string, unknown> & { id: number };
-type Domain = [string, string, unknown][];
+type Leaf = [string, string, unknown];
+type Domain = (Leaf | '|' | '&' | '!')[];
 
 class OdooError extends Error {
   constructor(
@@ -130,7 +131,7 @@ export class OdooTestServer extends TestServer {
       if (method === 'search_read') {
         this.lookupCount++;
         const p = params('search');
-        const found = rows.filter((r) => (p.domain ?? []).every((cond) => this.matches(r, cond)));
+        const found = rows.filter((r) => this.domainMatches(r, p.domain ?? []));
         ok(found.slice(0, p.limit || undefined).map((r) => (p.fields?.length ? Object.fromEntries(['id', ...p.fields].map((f) => [f, f === 'workcenter_id' ? r.workcenter_id : r[f]])) : r)));
         return;
       }
@@ -155,13 +156,27 @@ export class OdooTestServer extends TestServer {
     }
   }
 
-  private matches(row: Row, [field, op, value]: [string, string, unknown]): boolean {
+  /** An Odoo domain in prefix notation: '|' and '&' take the next two terms, '!' one; leaves are ANDed. */
+  private domainMatches(row: Row, domain: Domain): boolean {
+    let i = 0;
+    const term = (): boolean => {
+      const t = domain[i++];
+      if (t === undefined) throw new OdooError('builtins.ValueError', `Invalid domain ${JSON.stringify(domain)}`);
+      if (t === '|') return [term(), term()].some(Boolean);
+      if (t === '&') return [term(), term()].every(Boolean);
+      if (t === '!') return !term();
+      return this.matches(row, t);
+    };
+    let all = true;
+    while (i < domain.length) all = term() && all;
+    return all;
+  }
+
+  private matches(row: Row, [field, op, value]: Leaf): boolean {
     const actual = field === 'production_id.name' ? row.production : Array.isArray(row[field]) ? (row[field] as unknown[])[0] : row[field];
     if (op === '=') return actual === value;
-    if (op === '=like') {
-      const re = new RegExp(`^${str(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 's');
-      return typeof actual === 'string' && re.test(actual);
-    }
+    // `=like` hands the pattern to PostgreSQL's LIKE as it is: case-sensitive, backslash escapes.
+    if (op === '=like') return typeof actual === 'string' && sqlLike(actual, str(value), { caseInsensitive: false });
     throw new OdooError('builtins.ValueError', `Invalid leaf ${JSON.stringify([field, op, value])}`);
   }
 

@@ -10,7 +10,7 @@ import type { OutboxEvent } from '../../../nodes/erp/outbox';
 import { Outbox } from '../../../nodes/erp/outbox';
 import { tempDir } from '../../support/hub-process';
 
-export const FAST: DeliveryOptions = { concurrency: 4, retry: { baseMs: 20, capMs: 200, maxRetryAfterMs: 10_000 }, settleMs: 50, maxLimitedAttempts: 3 };
+export const FAST: DeliveryOptions = { concurrency: 4, retry: { baseMs: 20, capMs: 200 }, settleMs: 50, maxLimitedAttempts: 3 };
 
 export interface Rig {
   readonly outbox: Outbox;
