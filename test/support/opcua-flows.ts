@@ -121,3 +121,16 @@ export function exchange(node: Node, out: Node, msg: Msg, timeoutMs = 10000): Pr
     node.receive(msg);
   });
 }
+
+/** Resolves with the next `count` values of good quality `out` receives from now on. */
+export function goodValues(out: Node, count: number, timeoutMs: number, what: string): Promise<Msg[]> {
+  const got: Msg[] = [];
+  const listener = (m: Msg): void => {
+    if (m.quality === 'good') got.push(m);
+  };
+  out.on('input', listener);
+  return waitFor(() => got.length >= count, timeoutMs, what)
+    .then(() => got)
+    .finally(() => out.removeListener('input', listener));
+}
+
