@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
 import type { TestFlows } from 'node-red-node-test-helper';
 import type { Node } from 'node-red';
-import type { OpcUaEndpointNode } from '../../nodes/opcua/opcua-endpoint';
 import { openSessionCount } from '../../nodes/opcua/pool';
 import { FaultProxy } from '../support/fault-proxy';
 import { startTestServer } from '../support/opcua-server';
