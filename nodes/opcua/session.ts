@@ -338,12 +338,28 @@ export class EndpointSession extends EventEmitter {
 
   private setState(s: SessionState): void {
     this.state_ = s;
-    this.emit('state', s);
+    // Listeners are the nodes' status updates: one that throws must not break a connect or a teardown.
+    for (const listener of this.rawListeners('state') as ((state: SessionState) => void)[]) {
+      try {
+        listener(s);
+      } catch {
+        // the node adapters guard their own listeners (guarded()); this is for any other caller
+      }
+    }
   }
 
   private connectNow(): void {
     if (this.closed || this.connecting) return;
-    this.connecting = this.connectOnce().finally(() => (this.connecting = undefined));
+    this.connecting = this.connectOnce()
+      // connectOnce settles its own faults; this is the net under it: whatever escapes still retries.
+      .catch((err: unknown) => {
+        try {
+          this.scheduleRetry({ cause: messageOf(err), needsAction: false });
+        } catch {
+          // a listener that throws must not stop the session
+        }
+      })
+      .finally(() => (this.connecting = undefined));
   }
 
   private async connectOnce(): Promise<void> {

@@ -107,7 +107,8 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
     let text = pending ? `connected: creating ${items} items` : `connected: ${items} items`;
     if (failed.size > 0) text += `, ${failed.size} failed (${[...failed.values()][0]})`;
     const status = sessionStatus(state, session.describeState(), text);
-    node.status(state.kind === 'connected' && failed.size > 0 ? { ...status, fill: 'yellow' } : status);
+    // Green only once the items exist: while they are being created no value can arrive yet.
+    node.status(state.kind === 'connected' && (failed.size > 0 || pending) ? { ...status, fill: 'yellow' } : status);
   };
 
   // Keep-alive output: proof that the link is alive while no value changes (for fh-oee's no-data limit).

@@ -202,6 +202,8 @@ export class Subscriptions {
           this.dirty = false;
           await this.sync();
         } while (this.dirty && !this.closed);
+      } catch {
+        // sync() settles its own faults (onLost); nothing may escape as an unhandled rejection
       } finally {
         this.running = false;
       }

@@ -18,8 +18,7 @@ import { startTestServer } from '../support/opcua-server';
 import type { TestServer } from '../support/opcua-server';
 import { testPki } from '../support/opcua-pki';
 import type { FlowNode } from '../support/opcua-flows';
-import { OPCUA_NODES, ROWS, currentSettings, endpoint, exchange, opcuaUserDir, tagMap, waitFor } from '../support/opcua-flows';
-import { lastStatus, statusMatching } from '../support/node-red';
+import { OPCUA_NODES, ROWS, currentSettings, endpoint, exchange, opcuaUserDir, statusOf, statusShown, tagMap, waitFor } from '../support/opcua-flows';
 
 function flow(url: string, ep: Record<string, unknown> = {}): TestFlows {
   const nodes: FlowNode[] = [
@@ -87,9 +86,9 @@ describe('OPC UA faults: what the nodes say and do', function () {
       await helper.load(OPCUA_NODES, flow(server.url, { securityMode: 'Sign', securityPolicy: 'Basic256Sha256' }));
       const own = hubCertificate(userDir);
       const sub = helper.getNode('sub');
-      const status = await statusMatching(sub, /^error: BadSecurityChecksFailed/, 10000);
+      const status = await statusShown(sub, /^error: BadSecurityChecksFailed/, 10000);
       assert.ok(status.includes(`the server does not trust the hub (certificate ${own.thumbprint}`), status);
-      assert.equal(lastStatus(sub).fill, 'red');
+      assert.equal(statusOf(sub).fill, 'red');
       const r = await exchange(helper.getNode('read'), helper.getNode('out'), { nodeId: 'ns=1;s=Boolean' });
       assert.ok(r.error?.includes(own.file), `the error says which file to trust: ${String(r.error)}`);
       assert.ok(r.error?.includes(`thumbprint ${own.thumbprint}`), String(r.error));
@@ -109,7 +108,7 @@ describe('OPC UA faults: what the nodes say and do', function () {
         };
         await helper.load(OPCUA_NODES, flow(`opc.tcp://127.0.0.1:${proxy.port}`, { securityMode: 'Sign', securityPolicy: 'Basic256Sha256' }));
         const own = hubCertificate(userDir);
-        const status = await statusMatching(helper.getNode('sub'), /^error: BadSecurityChecksFailed/, 10000);
+        const status = await statusShown(helper.getNode('sub'), /^error: BadSecurityChecksFailed/, 10000);
         assert.ok(status.includes(own.thumbprint), status);
       } finally {
         await helper.unload();
@@ -138,7 +137,7 @@ describe('OPC UA faults: what the nodes say and do', function () {
         waits.every((w) => w <= 1000),
         `each retry within the configured 1 s: ${waits.join(', ')} ms`,
       );
-      assert.match(lastStatus(helper.getNode('sub')).text ?? '', /^error: BadUserAccessDenied/);
+      assert.match(statusOf(helper.getNode('sub')).text ?? '', /^error: BadUserAccessDenied/);
     });
 
     it('read and write nodes say connected once the session is back, not the error of an earlier message', async () => {
@@ -151,18 +150,18 @@ describe('OPC UA faults: what the nodes say and do', function () {
         const out = helper.getNode('out');
         assert.match((await exchange(read, out, { nodeId: 'ns=1;s=NoSuchNode' })).error ?? '', /BadNodeIdUnknown/);
         assert.match((await exchange(write, out, { nodeId: 'ns=1;s=ReadOnly', payload: 1 })).error ?? '', /BadNotWritable/);
-        assert.equal(lastStatus(read).fill, 'red');
-        assert.equal(lastStatus(write).fill, 'red');
+        assert.equal(statusOf(read).fill, 'red');
+        assert.equal(statusOf(write).fill, 'red');
         proxy.drop('rst');
         await waitFor(() => session().state.kind !== 'connected', 10000, 'the session noticed');
         await session().whenConnected(15000);
         for (const node of [read, write]) {
-          await waitFor(() => lastStatus(node).text === 'connected: by NodeId', 5000, `${node.id} says connected`);
-          assert.equal(lastStatus(node).fill, 'green');
+          await waitFor(() => statusOf(node).text === 'connected: by NodeId', 5000, `${node.id} says connected`);
+          assert.equal(statusOf(node).fill, 'green');
         }
         // And a later problem shows again, on this connection.
         assert.match((await exchange(read, out, { nodeId: 'ns=1;s=NoSuchNode' })).error ?? '', /BadNodeIdUnknown/);
-        assert.equal(lastStatus(read).fill, 'red');
+        assert.equal(statusOf(read).fill, 'red');
       } finally {
         await helper.unload();
         await proxy.close();

@@ -17,8 +17,7 @@ import { FaultProxy } from '../support/fault-proxy';
 import { startTestServer } from '../support/opcua-server';
 import type { TestServer } from '../support/opcua-server';
 import type { FlowNode, Msg } from '../support/opcua-flows';
-import { OPCUA_NODES, endpoint, exchange, goodValues, opcuaUserDir, tagMap, useRuntimeSettings, waitFor } from '../support/opcua-flows';
-import { lastStatus, statusTexts } from '../support/node-red';
+import { OPCUA_NODES, endpoint, exchange, goodValues, opcuaUserDir, statusOf, statusesOf, tagMap, useRuntimeSettings, waitFor } from '../support/opcua-flows';
 
 const COUNTER = [{ name: 'plant/line1/filler/count', address: 'ns=1;s=Counter', dataType: 'int32' }];
 
@@ -33,6 +32,13 @@ function flow(url: string): TestFlows {
     { id: 'readOut', type: 'helper', z: 'tab' },
   ];
   return nodes;
+}
+
+/** Green is said only with every item created: never while the link is down or the items are not back yet. */
+function greenOnlyWhenLive(node: Node, from: number, what: string): void {
+  const shown = statusesOf(node).slice(from);
+  const wrong = shown.filter((st) => st.fill === 'green' && st.text !== 'connected: 1 items');
+  assert.deepEqual(wrong, [], `green while no data could arrive after ${what}: ${shown.map((st) => `${st.fill}:${st.text}`).join(' | ')}`);
 }
 
 describe('OPC UA through the fault proxy', function () {
@@ -58,7 +64,7 @@ describe('OPC UA through the fault proxy', function () {
     sub = helper.getNode('sub');
     out = helper.getNode('out');
     await goodValues(out, 3, 15000, 'values before the fault');
-    await waitFor(() => lastStatus(sub).text === 'connected: 1 items', 10000, 'connected before the fault');
+    await waitFor(() => statusOf(sub).text === 'connected: 1 items', 10000, 'connected before the fault');
   });
 
   afterEach(async () => {
@@ -70,11 +76,12 @@ describe('OPC UA through the fault proxy', function () {
   });
 
   /** The subscribe node shows connected again, values flow, and the read node reads. */
-  async function recovered(what: string): Promise<void> {
+  async function recovered(what: string, from: number): Promise<void> {
     const got = await goodValues(out, 3, 60000, `values again after ${what}`);
     const counts = got.map((m) => m.payload as number);
     assert.ok(counts[2] > counts[0], `live values after ${what}: ${counts.join(', ')}`);
-    await waitFor(() => lastStatus(sub).text === 'connected: 1 items', 15000, `status connected after ${what}`);
+    await waitFor(() => statusOf(sub).text === 'connected: 1 items', 15000, `status connected after ${what}`);
+    greenOnlyWhenLive(sub, from, what);
     const r = await exchange(helper.getNode('read'), helper.getNode('readOut'), { nodeId: 'ns=1;s=Boolean' });
     assert.equal(r.error, undefined, `read after ${what}: ${String(r.error)}`);
     assert.deepEqual((r.msg as Msg).payload, { 'ns=1;s=Boolean': true });
@@ -82,30 +89,33 @@ describe('OPC UA through the fault proxy', function () {
 
   /** Waits for a status that is not green (the node says the link is down or the data stale). */
   async function notGreen(what: string, timeoutMs = 30000): Promise<string> {
-    await waitFor(() => lastStatus(sub).fill !== 'green', timeoutMs, `status not green after ${what}`);
-    return lastStatus(sub).text ?? '';
+    await waitFor(() => statusOf(sub).fill !== 'green', timeoutMs, `status not green after ${what}`);
+    return statusOf(sub).text ?? '';
   }
 
   for (const how of ['fin', 'rst'] as const) {
     it(`the connection closed with ${how.toUpperCase()}: reconnects, items come back`, async () => {
       const accepted = proxy.stats.accepted;
+      const from = statusesOf(sub).length;
       assert.equal(proxy.drop(how), 1, 'one connection through the proxy for the whole endpoint');
       const text = await notGreen(how);
       assert.match(text, /^(reconnecting in \d+ s \(.+\)|connecting)$/);
-      await recovered(how);
+      await recovered(how, from);
       assert.ok(proxy.stats.accepted > accepted, 'reconnected through the proxy, to the URL it was given');
     });
   }
 
   it('the device closes in answer to a request: the read fails, the session comes back', async () => {
+    const from = statusesOf(sub).length;
     proxy.dropOnNextRequest('rst');
     const r = await exchange(helper.getNode('read'), helper.getNode('readOut'), { nodeId: 'ns=1;s=Boolean' });
     assert.match(r.error ?? '', /read from opc\.tcp:\/\/127\.0\.0\.1:\d+: /);
     await notGreen('a reset in answer to a request');
-    await recovered('a reset in answer to a request');
+    await recovered('a reset in answer to a request', from);
   });
 
   it('a black hole mid-session: stale or reconnecting while silent, never green; recovers once healed', async () => {
+    const from = statusesOf(sub).length;
     proxy.setMode({ kind: 'blackhole' });
     const during: Msg[] = [];
     const onValue = (m: Msg): void => {
@@ -118,17 +128,17 @@ describe('OPC UA through the fault proxy', function () {
     assert.match(text, /^(stale: |reconnecting in |connecting)/);
     out.removeListener('input', onValue);
     assert.deepEqual(during, [], 'no value got around the proxy (the real port was never used)');
-    const since = statusTexts(sub).length;
+    const since = statusesOf(sub).map((st) => st.text ?? '').length;
     // Still not green a little later: the status stays honest for as long as nothing arrives.
     await new Promise((r) => setTimeout(r, 2000));
     assert.ok(
-      statusTexts(sub)
+      statusesOf(sub).map((st) => st.text ?? '')
         .slice(since - 1)
         .every((t) => !t.startsWith('connected')),
-      `no connected status while black-holed: ${statusTexts(sub).slice(since - 1).join(' | ')}`,
+      `no connected status while black-holed: ${statusesOf(sub).map((st) => st.text ?? '').slice(since - 1).join(' | ')}`,
     );
     proxy.heal();
-    await recovered('a black hole');
+    await recovered('a black hole', from);
   });
 
   it('a slow link (300 ms each way): values and reads go on, no reconnect', async () => {
@@ -137,7 +147,7 @@ describe('OPC UA through the fault proxy', function () {
     await goodValues(out, 5, 20000, 'values through the delay');
     const r = await exchange(helper.getNode('read'), helper.getNode('readOut'), { nodeId: 'ns=1;s=Boolean' });
     assert.equal(r.error, undefined, String(r.error));
-    assert.equal(lastStatus(sub).text, 'connected: 1 items');
+    assert.equal(statusOf(sub).text, 'connected: 1 items');
     assert.equal(proxy.stats.accepted, accepted, 'the same connection throughout');
     proxy.heal();
   });
@@ -148,19 +158,20 @@ describe('OPC UA through the fault proxy', function () {
     await goodValues(out, 5, 20000, 'values through the split');
     const r = await exchange(helper.getNode('read'), helper.getNode('readOut'), { nodeId: 'ns=1;s=Boolean' });
     assert.equal(r.error, undefined, String(r.error));
-    assert.equal(lastStatus(sub).text, 'connected: 1 items');
+    assert.equal(statusOf(sub).text, 'connected: 1 items');
     assert.equal(proxy.stats.accepted, accepted, 'the same connection throughout');
     proxy.heal();
   });
 
   it('connections refused after a drop: reconnecting (never green), connects once accepted again', async () => {
+    const from = statusesOf(sub).length;
     proxy.setMode({ kind: 'refuse' });
     proxy.drop('rst');
     await notGreen('refused connections');
     const refusedBefore = proxy.stats.faults;
     await waitFor(() => proxy.stats.faults >= refusedBefore + 2, 20000, 'two more attempts, refused');
-    assert.match(lastStatus(sub).text ?? '', /^(reconnecting in \d+ s \(.+\)|connecting)$/);
+    assert.match(statusOf(sub).text ?? '', /^(reconnecting in \d+ s \(.+\)|connecting)$/);
     proxy.heal();
-    await recovered('refused connections');
+    await recovered('refused connections', from);
   });
 });

@@ -12,8 +12,7 @@ import { freePort, startTestServer } from '../support/opcua-server';
 import type { TestServer } from '../support/opcua-server';
 import { OpcUaServerProcess } from '../support/opcua-server-process';
 import type { FlowNode } from '../support/opcua-flows';
-import { OPCUA_NODES, endpoint, goodValues, opcuaUserDir, tagMap, useRuntimeSettings, waitFor } from '../support/opcua-flows';
-import { lastStatus, statusMatching, statusTexts } from '../support/node-red';
+import { OPCUA_NODES, endpoint, goodValues, opcuaUserDir, statusOf, statusShown, statusesOf, tagMap, useRuntimeSettings, waitFor } from '../support/opcua-flows';
 
 const COUNTER = [{ name: 'plant/line1/filler/count', address: 'ns=1;s=Counter', dataType: 'int32' }];
 
@@ -57,14 +56,14 @@ describe('OPC UA recovery: values flow again by themselves', function () {
     const port = await freePort();
     await helper.load(OPCUA_NODES, flow(`opc.tcp://127.0.0.1:${port}`));
     const sub = helper.getNode('sub');
-    await statusMatching(sub, /^reconnecting in \d+ s \(ECONNREFUSED\)$/, 5000);
+    await statusShown(sub, /^reconnecting in \d+ s \(ECONNREFUSED\)$/, 5000);
     const server = await startTestServer({ port });
     try {
       const got = await goodValues(helper.getNode('out'), 3, 15000, 'values after the server appeared');
       const counts = got.map((m) => m.payload as number);
       assert.ok(counts.every((c, i) => i === 0 || c > counts[i - 1]), `live values, each newer: ${counts.join(', ')}`);
       assert.equal(server.sessionCount(), 1, 'one session, not one per failed attempt');
-      await waitFor(() => lastStatus(sub).text === 'connected: 1 items', 5000, 'status connected again');
+      await waitFor(() => statusOf(sub).text === 'connected: 1 items', 5000, 'status connected again');
     } finally {
       await helper.unload();
       await server.stop();
@@ -80,13 +79,13 @@ describe('OPC UA recovery: values flow again by themselves', function () {
       await goodValues(out, 3, 10000, 'values before the crash');
       await proc.kill();
       const sub = helper.getNode('sub');
-      await statusMatching(sub, /reconnecting in \d+ s \((connection lost|ECONNREFUSED|connection closed.*)\)/, 5000);
+      await statusShown(sub, /reconnecting in \d+ s \((connection lost|ECONNREFUSED|connection closed.*)\)/, 5000);
       await proc.start();
       const after = await goodValues(out, 3, 20000, 'values after the restart');
       // The restarted server counts from 0 again: these are new values, not a replay.
       assert.ok((after[0].payload as number) < 100, `fresh counter ${String(after[0].payload)}`);
       assert.ok((after[2].payload as number) > (after[0].payload as number), 'and it keeps counting');
-      await waitFor(() => lastStatus(sub).text === 'connected: 1 items', 5000, 'status connected again');
+      await waitFor(() => statusOf(sub).text === 'connected: 1 items', 5000, 'status connected again');
     } finally {
       await helper.unload();
       await proc.kill();
@@ -120,13 +119,13 @@ describe('OPC UA recovery: values flow again by themselves', function () {
       const session = (helper.getNode('ep') as unknown as OpcUaEndpointNode).session();
       const last = (await goodValues(out, 1, 5000, 'a value before'))[0].payload as number;
       assert.equal(server.dropSubscriptions(), 1, 'the server deleted our subscription without telling us');
-      await statusMatching(sub, /^stale: no data or keep-alive for [\d.]+ s; rebuilding the subscription$/, 15000);
+      await statusShown(sub, /^stale: no data or keep-alive for [\d.]+ s; rebuilding the subscription$/, 15000);
       const after = await goodValues(out, 3, 15000, 'values after the rebuild');
       assert.ok((after[2].payload as number) > last, `the counter moves on after the rebuild: ${last} then ${after.map((m) => String(m.payload)).join(', ')}`);
       assert.equal(session.state.kind, 'connected', 'the session itself was kept');
       assert.equal(server.subscriptionCount(), 1);
-      await waitFor(() => lastStatus(sub).text === 'connected: 1 items', 5000, 'status connected again');
-      assert.ok(statusTexts(sub).some((t) => t.startsWith('stale')), 'stale was shown');
+      await waitFor(() => statusOf(sub).text === 'connected: 1 items', 5000, 'status connected again');
+      assert.ok(statusesOf(sub).map((st) => st.text ?? '').some((t) => t.startsWith('stale')), 'stale was shown');
     });
   });
 });
