@@ -79,12 +79,13 @@ export function faultOf(err: unknown): Fault {
  * The server refused the hub's application certificate (BadSecurityChecksFailed, or a secured channel
  * closed by the server as soon as the hub presented its certificate): trust it on the server.
  */
-export function clientNotTrusted(thumbprint: string | undefined, certificateFile: string): Fault {
+export function clientNotTrusted(thumbprint: string | undefined, certificateFile: string, closedOnly = false): Fault {
   const which = thumbprint ? ` (certificate ${thumbprint})` : '';
   return {
     cause: `BadSecurityChecksFailed: the server does not trust the hub${which}`,
     needsAction: true,
     detail:
+      (closedOnly ? 'the server closed the connection when the hub presented its certificate; ' : '') +
       `trust the hub's application certificate on the server (copy ${certificateFile}` +
       `${thumbprint ? `, thumbprint ${thumbprint}` : ''} into the server's trusted certificates, or accept it in the server's rejected list), then wait for the retry`,
   };

@@ -493,10 +493,11 @@ export class EndpointSession extends EventEmitter {
   private explainFault(err: unknown, stage: 'discovery' | 'channel' | 'session'): Fault {
     const fault = faultOf(err);
     const secured = this.options.settings.securityMode !== 'None';
-    const untrusted = fault.cause.startsWith('BadSecurityChecksFailed') || (secured && stage === 'channel' && isPeerClose(err));
-    if (!untrusted) return fault;
+    const refused = fault.cause.startsWith('BadSecurityChecksFailed');
+    const closed = !refused && secured && stage === 'channel' && isPeerClose(err);
+    if (!refused && !closed) return fault;
     const store = this.store.store;
-    return clientNotTrusted(store.ownThumbprint(), store.certificateFile);
+    return clientNotTrusted(store.ownThumbprint(), store.certificateFile, closed);
   }
 
   private scheduleRetry(fault: Fault): void {
