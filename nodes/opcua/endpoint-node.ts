@@ -5,6 +5,7 @@
 import type { NodeAPI } from 'node-red';
 import { ConfigError } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
+import { guarded } from '../shared/guard';
 import type { EndpointSettings } from './endpoint-settings';
 import { checkEndpointSettings, describeEndpoint } from './endpoint-settings';
 import type { OpcUaEndpointDef, OpcUaEndpointNode } from './opcua-endpoint';
@@ -71,11 +72,14 @@ export function startEndpointNode(RED: NodeAPI, self: OpcUaEndpointNode, def: Op
     const session = open();
     if (!usedByNodes) {
       clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => {
-        const l = lease;
-        lease = undefined;
-        void l?.release();
-      }, BROWSE_IDLE_MS);
+      idleTimer = setTimeout(
+        guarded(node, async () => {
+          const l = lease;
+          lease = undefined;
+          await l?.release();
+        }),
+        BROWSE_IDLE_MS,
+      );
     }
     return session;
   };

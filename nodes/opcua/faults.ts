@@ -11,6 +11,8 @@ export interface Fault {
   readonly needsAction: boolean;
   /** The server certificate to trust, when that is the fault. */
   readonly thumbprint?: string;
+  /** What to do, in full (file paths and all), for error messages; the cause stays short for a status. */
+  readonly detail?: string;
 }
 
 /** A fault found by our own checks (endpoint discovery, certificate trust), already worded. */
@@ -56,7 +58,6 @@ const HINTS: Record<string, string> = {
   BadUserAccessDenied: 'BadUserAccessDenied: user name or password refused',
   BadIdentityTokenRejected: 'BadIdentityTokenRejected: the server does not accept this kind of user',
   BadIdentityTokenInvalid: 'BadIdentityTokenInvalid: user identity refused',
-  BadSecurityChecksFailed: "BadSecurityChecksFailed: the server does not trust the hub's certificate (trust it on the server)",
   BadCertificateUntrusted: 'BadCertificateUntrusted',
   BadTooManySessions: 'BadTooManySessions: the server allows no more sessions',
 };
@@ -72,6 +73,27 @@ export function faultOf(err: unknown): Fault {
   const errno = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EPIPE|EAI_AGAIN)\b/.exec(text)?.[1];
   if (errno) return { cause: errno, needsAction: errno === 'ENOTFOUND' };
   return { cause: text.replace(/\s+/g, ' ').slice(0, 160) || 'unknown error', needsAction: false };
+}
+
+/**
+ * The server refused the hub's application certificate (BadSecurityChecksFailed, or a secured channel
+ * closed by the server as soon as the hub presented its certificate): trust it on the server.
+ */
+export function clientNotTrusted(thumbprint: string | undefined, certificateFile: string, closedOnly = false): Fault {
+  const which = thumbprint ? ` (certificate ${thumbprint})` : '';
+  return {
+    cause: `BadSecurityChecksFailed: the server does not trust the hub${which}`,
+    needsAction: true,
+    detail:
+      (closedOnly ? 'the server closed the connection when the hub presented its certificate; ' : '') +
+      `trust the hub's application certificate on the server (copy ${certificateFile}` +
+      `${thumbprint ? `, thumbprint ${thumbprint}` : ''} into the server's trusted certificates, or accept it in the server's rejected list), then wait for the retry`,
+  };
+}
+
+/** The peer closed or reset the connection (as opposed to a refused connection or a timeout). */
+export function isPeerClose(err: unknown): boolean {
+  return /disconnected by third party|rejected by server|ECONNRESET|EPIPE|socket hang up|premature/i.test(messageOf(err));
 }
 
 /** True for errors that mean the session or its connection is gone (as opposed to a refused request). */

@@ -104,6 +104,15 @@ export class CertificateStore {
     return path.join(this.rootFolder, 'own', 'certs', 'client_certificate.pem');
   }
 
+  /** SHA-1 thumbprint of the hub's own certificate (what a server's trust list shows), if made yet. */
+  ownThumbprint(): string | undefined {
+    try {
+      return certificateInfo(parseCertificate(fs.readFileSync(this.certificateFile))).thumbprint;
+    } catch {
+      return undefined;
+    }
+  }
+
   get privateKeyFile(): string {
     return this.manager.privateKey;
   }

@@ -30,7 +30,8 @@ import {
 import { messageOf } from '../shared/errors';
 import type { VariableInfo } from './convert';
 import type { EndpointSettings, Identity } from './endpoint-settings';
-import { ConnectFault, faultOf } from './faults';
+import type { Fault } from './faults';
+import { ConnectFault, clientNotTrusted, faultOf, isPeerClose } from './faults';
 import { resolveNodeId } from './node-id';
 import type { StoreLease } from './pki';
 import { APPLICATION_NAME, acquireStore, thumbprintOf } from './pki';
@@ -73,8 +74,11 @@ export type SessionState =
   | { readonly kind: 'connected' }
   /** Waiting to try again; time will likely fix it (server down, network). */
   | { readonly kind: 'reconnecting'; readonly cause: string; readonly retryAt: number }
-  /** Waiting too, but a person must act first (password, certificate trust, security settings). */
-  | { readonly kind: 'error'; readonly cause: string; readonly retryAt: number; readonly thumbprint?: string }
+  /**
+   * Waiting too, but a person must act first (password, certificate trust, security settings).
+   * `thumbprint`: the server certificate to trust here; `detail`: what to do, in full (file paths).
+   */
+  | { readonly kind: 'error'; readonly cause: string; readonly retryAt: number; readonly thumbprint?: string; readonly detail?: string }
   | { readonly kind: 'closed' };
 
 export class NotConnectedError extends Error {
@@ -101,7 +105,6 @@ export interface SessionAccess {
 }
 
 const DEFAULT_PER_CALL = 1000;
-const NEEDS_ACTION_RETRY_MS = 60_000;
 
 function perCall(limit: number | undefined): number {
   return limit && limit > 0 ? Math.min(limit, DEFAULT_PER_CALL) : DEFAULT_PER_CALL;
@@ -212,6 +215,12 @@ export class EndpointSession extends EventEmitter {
     }
   }
 
+  /** The state in words for an error message: describeState() and, for an error, what to do in full. */
+  private explainState(): string {
+    const s = this.state_;
+    return s.kind === 'error' && s.detail ? `${this.describeState()}; ${s.detail}` : this.describeState();
+  }
+
   /** Skips the wait of a failed attempt (after the user trusted a certificate, for instance). */
   retryNow(): void {
     if (this.closed || (this.state_.kind !== 'reconnecting' && this.state_.kind !== 'error')) return;
@@ -233,7 +242,7 @@ export class EndpointSession extends EventEmitter {
   whenConnected(timeoutMs: number): Promise<void> {
     if (this.state_.kind === 'connected') return Promise.resolve();
     // Waiting would not help: a person must act first (trust, password), and they should hear it now.
-    if (this.state_.kind === 'error' || this.state_.kind === 'closed') return Promise.reject(new NotConnectedError(`${this.name}: ${this.describeState()}`));
+    if (this.state_.kind === 'error' || this.state_.kind === 'closed') return Promise.reject(new NotConnectedError(`${this.name}: ${this.explainState()}`));
     return new Promise((resolve, reject) => {
       const done = (err?: Error): void => {
         clearTimeout(timer);
@@ -243,9 +252,9 @@ export class EndpointSession extends EventEmitter {
       };
       const onState = (s: SessionState): void => {
         if (s.kind === 'connected') done();
-        else if (s.kind === 'closed' || s.kind === 'error') done(new NotConnectedError(`${this.name}: ${this.describeState()}`));
+        else if (s.kind === 'closed' || s.kind === 'error') done(new NotConnectedError(`${this.name}: ${this.explainState()}`));
       };
-      const timer = setTimeout(() => done(new NotConnectedError(`${this.name}: ${this.describeState()}`)), timeoutMs);
+      const timer = setTimeout(() => done(new NotConnectedError(`${this.name}: ${this.explainState()}`)), timeoutMs);
       this.on('state', onState);
     });
   }
@@ -323,18 +332,34 @@ export class EndpointSession extends EventEmitter {
 
   private connection(): Connection {
     const c = this.current;
-    if (!c || c.dead) throw new NotConnectedError(`${this.name}: not connected (${this.describeState()})`);
+    if (!c || c.dead) throw new NotConnectedError(`${this.name}: not connected (${this.explainState()})`);
     return c;
   }
 
   private setState(s: SessionState): void {
     this.state_ = s;
-    this.emit('state', s);
+    // Listeners are the nodes' status updates: one that throws must not break a connect or a teardown.
+    for (const listener of this.rawListeners('state') as ((state: SessionState) => void)[]) {
+      try {
+        listener(s);
+      } catch {
+        // the node adapters guard their own listeners (guarded()); this is for any other caller
+      }
+    }
   }
 
   private connectNow(): void {
     if (this.closed || this.connecting) return;
-    this.connecting = this.connectOnce().finally(() => (this.connecting = undefined));
+    this.connecting = this.connectOnce()
+      // connectOnce settles its own faults; this is the net under it: whatever escapes still retries.
+      .catch((err: unknown) => {
+        try {
+          this.scheduleRetry({ cause: messageOf(err), needsAction: false });
+        } catch {
+          // a listener that throws must not stop the session
+        }
+      })
+      .finally(() => (this.connecting = undefined));
   }
 
   private async connectOnce(): Promise<void> {
@@ -343,6 +368,9 @@ export class EndpointSession extends EventEmitter {
     // An error a person must fix stays on show while retrying; flickering to "connecting" would hide it.
     if (this.state_.kind !== 'error') this.setState({ kind: 'connecting' });
     let client: OPCUAClient | undefined;
+    // How far the attempt got: a secured channel closed by the server right after discovery worked is
+    // how many servers say they do not trust the hub (no ERR message, just a closed socket).
+    let stage: 'discovery' | 'channel' | 'session' = 'discovery';
     try {
       const store = this.store.store;
       await store.reload();
@@ -367,11 +395,13 @@ export class EndpointSession extends EventEmitter {
         transportTimeout: this.options.connectTimeoutMs,
       });
       this.pending = client;
+      stage = 'channel';
       client.on('connection_lost', () => this.lost(id, 'connection lost'));
       client.on('close', (err?: Error | null) => {
         if (err) this.lost(id, `connection closed: ${messageOf(err)}`);
       });
       await withTimeout(client.connect(settings.url), this.options.connectTimeoutMs, 'connect');
+      stage = 'session';
       const session = await withTimeout(client.createSession(userIdentity(settings.identity)), this.options.connectTimeoutMs, 'CreateSession');
       session.on('session_closed', (status: StatusCode) => this.lost(id, `session closed by the server (${status.name})`));
       session.on('keepalive_failure', () => this.lost(id, 'keep-alive failed'));
@@ -403,8 +433,7 @@ export class EndpointSession extends EventEmitter {
       this.pending = undefined;
       if (client) await withTimeout(client.disconnect(), 3000, 'disconnect').catch(() => undefined);
       if (this.closed) return;
-      const fault = faultOf(err);
-      this.scheduleRetry(fault.cause, fault.needsAction, fault.thumbprint);
+      this.scheduleRetry(this.explainFault(err, stage));
     } finally {
       restoreOpensslConf();
     }
@@ -460,17 +489,34 @@ export class EndpointSession extends EventEmitter {
     return chain;
   }
 
-  private scheduleRetry(cause: string, needsAction: boolean, thumbprint?: string): void {
+  /** The fault of a failed attempt, worded for a person; `stage` is how far the attempt got. */
+  private explainFault(err: unknown, stage: 'discovery' | 'channel' | 'session'): Fault {
+    const fault = faultOf(err);
+    const secured = this.options.settings.securityMode !== 'None';
+    const refused = fault.cause.startsWith('BadSecurityChecksFailed');
+    const closed = !refused && secured && stage === 'channel' && isPeerClose(err);
+    if (!refused && !closed) return fault;
+    const store = this.store.store;
+    return clientNotTrusted(store.ownThumbprint(), store.certificateFile, closed);
+  }
+
+  private scheduleRetry(fault: Fault): void {
     if (this.closed) return;
-    // What a person must fix is tried at most once a minute: a wrong password sent every few seconds
-    // locks accounts on some servers. Trusting a certificate here retries at once anyway (retryNow).
-    const cap = needsAction ? Math.max(this.options.reconnectMaxMs, NEEDS_ACTION_RETRY_MS) : this.options.reconnectMaxMs;
-    const base = Math.min(cap, this.options.reconnectMinMs * 2 ** this.attempt);
-    // Up to 10 % jitter, so the hubs of a line do not all knock at a restarted server in step.
-    const delay = Math.round(base * (1 + Math.random() * 0.1));
+    const { cause, needsAction, thumbprint, detail } = fault;
+    const max = this.options.reconnectMaxMs;
+    // What a person must fix waits the longest configured delay at once: a wrong password sent every
+    // second locks accounts on some servers. Never longer: the endpoint's maximum is the user's promise.
+    // Trusting a certificate retries at once anyway (retryNow).
+    const base = needsAction ? max : Math.min(max, this.options.reconnectMinMs * 2 ** this.attempt);
+    // Up to 10 % jitter below the delay, so the hubs of a line do not all knock at a restarted server in step.
+    const delay = Math.max(1, Math.round(base * (1 - Math.random() * 0.1)));
     this.attempt++;
     const retryAt = Date.now() + delay;
-    this.setState(needsAction ? { kind: 'error', cause, retryAt, ...(thumbprint ? { thumbprint } : {}) } : { kind: 'reconnecting', cause, retryAt });
+    this.setState(
+      needsAction
+        ? { kind: 'error', cause, retryAt, ...(thumbprint ? { thumbprint } : {}), ...(detail ? { detail } : {}) }
+        : { kind: 'reconnecting', cause, retryAt },
+    );
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.connectNow(), delay);
   }
@@ -484,7 +530,7 @@ export class EndpointSession extends EventEmitter {
     this.subscriptions.detach();
     const teardown = this.dispose(conn, false).finally(() => this.disposing.delete(teardown));
     this.disposing.add(teardown);
-    this.scheduleRetry(cause, false);
+    this.scheduleRetry({ cause, needsAction: false });
   }
 
   private async dispose(conn: Connection, closeSession: boolean): Promise<void> {

@@ -2,10 +2,11 @@
  * The fh-opcua-subscribe node once constructed: monitored items on the endpoint's shared session, sent
  * on every change. Loaded by opcua-subscribe.ts on the first subscribe node (lazy.ts).
  */
-import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { DataValue } from 'node-opcua-client';
 import { ConfigError } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
+import { guarded, onInput } from '../shared/guard';
 import { objectMessage, valueMessage } from './messages';
 import type { OpcUaNodeConfig } from './node-config';
 import { intProperty, readNodeConfig } from './node-config';
@@ -106,7 +107,8 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
     let text = pending ? `connected: creating ${items} items` : `connected: ${items} items`;
     if (failed.size > 0) text += `, ${failed.size} failed (${[...failed.values()][0]})`;
     const status = sessionStatus(state, session.describeState(), text);
-    node.status(state.kind === 'connected' && failed.size > 0 ? { ...status, fill: 'yellow' } : status);
+    // Green only once the items exist: while they are being created no value can arrive yet.
+    node.status(state.kind === 'connected' && (failed.size > 0 || pending) ? { ...status, fill: 'yellow' } : status);
   };
 
   // Keep-alive output: proof that the link is alive while no value changes (for fh-oee's no-data limit).
@@ -128,12 +130,13 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
     const items = targets.map((t) => itemFor(t, timing));
     const w = { items: items.length, created: undefined as number | undefined };
     watched.add(w);
+    // Called from node-opcua's events: a throw here must end as node.error, never in the library.
     const handle = session.monitor(timing.publishingInterval, items, {
-      ready: (created: number) => {
+      ready: guarded(node, (created: number) => {
         w.created = created;
         show();
-      },
-      data: (index: number, dv: DataValue) => {
+      }),
+      data: guarded(node, (index: number, dv: DataValue) => {
         if (closed) return;
         const target = targets[index];
         if (failed.delete(target.name)) show();
@@ -142,11 +145,11 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
           batch.push({ target, reading });
           if (!flushing) {
             flushing = true;
-            setImmediate(flush);
+            setImmediate(guarded(node, flush));
           }
         } else node.send(valueMessage(target, reading));
-      },
-      failed: (index: number, why: string) => {
+      }),
+      failed: guarded(node, (index: number, why: string) => {
         if (closed) return;
         const target = targets[index];
         const text = failureText(why, items[index]);
@@ -154,19 +157,19 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
         failed.set(target.name, text);
         node.error(`${target.name}${target.tag ? ` (${target.nodeId})` : ''} on ${endpoint.endpointName} cannot be monitored: ${text}`, { topic: target.name, payload: null });
         show();
-      },
-      alive: () => {
+      }),
+      alive: guarded(node, () => {
         if (closed || !keepAlive) return;
         const now = Date.now();
         if (now - lastAlive < ALIVE_EVERY_MS) return;
         lastAlive = now;
         node.send({ topic: 'alive', payload: { endpoint: endpoint.endpointName }, timestamp: now });
-      },
-      health: (state, detail) => {
+      }),
+      health: guarded(node, (state: 'ok' | 'stale', detail: string) => {
         stale = state === 'stale' ? detail : undefined;
         if (state === 'stale') node.warn(`${endpoint.endpointName}: ${detail}`);
         show();
-      },
+      }),
     });
     return {
       close: () => {
@@ -178,45 +181,46 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
   };
 
   if (tags) handles.push(monitor(tags.targets));
-  const unwatch = endpoint.watch((s) => {
-    // Items go with the connection; they count as created again once the new session has them.
-    if (s.kind !== 'connected') for (const w of watched) w.created = undefined;
-    show(s);
-  });
+  const unwatch = endpoint.watch(
+    guarded(node, (s: SessionState) => {
+      // Items and a stale verdict go with the connection; a new session creates them again.
+      if (s.kind !== 'connected') {
+        for (const w of watched) w.created = undefined;
+        stale = undefined;
+      }
+      show(s);
+    }),
+  );
 
   const add = (targets: Target[]): void => {
     const added: Added = { handle: monitor(targets), targets };
     for (const t of targets) dynamic.set(t.nodeId, added);
   };
 
-  node.on('input', (msg: NodeMessageInFlow, _send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-    try {
-      const m = msg as NodeMessage & { nodeId?: unknown; action?: unknown };
-      if (m.action === 'unsubscribe') {
-        const ids = new Set(m.nodeId === undefined ? [...dynamic.keys()] : requestedTargets(m, undefined).map((t) => t.nodeId));
-        const affected = new Set([...ids].map((id) => dynamic.get(id)).filter((a): a is Added => a !== undefined));
-        for (const added of affected) {
-          added.handle.close();
-          for (const t of added.targets) dynamic.delete(t.nodeId);
-          // The other NodeIds of that message stay monitored (one new request for all of them).
-          const keep = added.targets.filter((t) => !ids.has(t.nodeId));
-          if (keep.length > 0) add(keep);
-        }
-        show();
-        done();
-        return;
+  onInput(node, (msg, _send, done) => {
+    const m = msg as NodeMessage & { nodeId?: unknown; action?: unknown };
+    if (m.action === 'unsubscribe') {
+      const ids = new Set(m.nodeId === undefined ? [...dynamic.keys()] : requestedTargets(m, undefined).map((t) => t.nodeId));
+      const affected = new Set([...ids].map((id) => dynamic.get(id)).filter((a): a is Added => a !== undefined));
+      for (const added of affected) {
+        added.handle.close();
+        for (const t of added.targets) dynamic.delete(t.nodeId);
+        // The other NodeIds of that message stay monitored (one new request for all of them).
+        const keep = added.targets.filter((t) => !ids.has(t.nodeId));
+        if (keep.length > 0) add(keep);
       }
-      if (m.nodeId === undefined && !(typeof m.topic === 'string' && m.topic.trim())) {
-        throw new TargetError('nothing to subscribe to: set msg.nodeId (or msg.topic) to a NodeId or a list of them');
-      }
-      const seen = new Set<string>();
-      const fresh = requestedTargets(m, tags).filter((t) => !dynamic.has(t.nodeId) && !seen.has(t.nodeId) && (seen.add(t.nodeId), true));
-      if (fresh.length > 0) add(fresh);
       show();
       done();
-    } catch (err) {
-      done(err instanceof Error ? err : new Error(String(err)));
+      return;
     }
+    if (m.nodeId === undefined && !(typeof m.topic === 'string' && m.topic.trim())) {
+      throw new TargetError('nothing to subscribe to: set msg.nodeId (or msg.topic) to a NodeId or a list of them');
+    }
+    const seen = new Set<string>();
+    const fresh = requestedTargets(m, tags).filter((t) => !dynamic.has(t.nodeId) && !seen.has(t.nodeId) && (seen.add(t.nodeId), true));
+    if (fresh.length > 0) add(fresh);
+    show();
+    done();
   });
 
   node.on('close', (_removed: boolean, done: () => void) => {

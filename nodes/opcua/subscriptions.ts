@@ -12,10 +12,11 @@
  *
  * No Node-RED here.
  */
-import type { ClientMonitoredItemBase, ClientSession, ClientSubscription, DataValue, MonitoringParametersOptions } from 'node-opcua-client';
+import type { ClientMonitoredItemBase, ClientSession, DataValue, MonitoringParametersOptions } from 'node-opcua-client';
 import {
   AttributeIds,
   ClientMonitoredItemGroup,
+  ClientSubscription,
   DataChangeFilter,
   DataChangeTrigger,
   DeadbandType,
@@ -201,6 +202,8 @@ export class Subscriptions {
           this.dirty = false;
           await this.sync();
         } while (this.dirty && !this.closed);
+      } catch {
+        // sync() settles its own faults (onLost); nothing may escape as an unhandled rejection
       } finally {
         this.running = false;
       }
@@ -248,14 +251,21 @@ export class Subscriptions {
 
   private async createSubscription(conn: LiveConnection, interval: number): Promise<Live> {
     const keepAlive = Math.min(1000, Math.max(3, Math.ceil(this.timing.keepAliveTargetMs / interval)));
-    const sub = await withTimeout(
-      conn.session.createSubscription2({
-        requestedPublishingInterval: interval,
-        requestedMaxKeepAliveCount: keepAlive,
-        requestedLifetimeCount: keepAlive * 10,
-        maxNotificationsPerPublish: 0,
-        publishingEnabled: true,
-        priority: 1,
+    // Not session.createSubscription2: its "started" handler asserts the session is still there, and a
+    // link lost between the answer and that handler threw out of node-opcua (an uncaught exception).
+    const sub = ClientSubscription.create(conn.session, {
+      requestedPublishingInterval: interval,
+      requestedMaxKeepAliveCount: keepAlive,
+      requestedLifetimeCount: keepAlive * 10,
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 1,
+    });
+    sub.on('error', () => undefined); // an EventEmitter 'error' without a listener would throw
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        sub.once('started', () => resolve());
+        sub.once('error', (err: Error) => reject(err));
       }),
       this.timing.requestTimeoutMs,
       'CreateSubscription',
@@ -270,7 +280,6 @@ export class Subscriptions {
       this.live.delete(interval);
       this.kick();
     });
-    sub.on('error', () => undefined);
     return live;
   }
 

@@ -14,7 +14,8 @@ export interface WriteReport {
   readonly tag: string;
   readonly address: string;
   readonly value: unknown;
-  readonly result: 'ok' | 'error';
+  /** ok: written; error: sent and failed (or no answer); refused: never sent (as in the audit log). */
+  readonly result: 'ok' | 'error' | 'refused';
   /** OPC UA status of the write (`Good`, `BadTypeMismatch`, ...), when the server answered. */
   readonly status?: string;
   readonly error?: string;
@@ -33,7 +34,7 @@ async function plan(session: EndpointSession, requests: readonly WriteRequest[])
   for (const r of requests) {
     const target = r.target;
     if (!target) {
-      refused.push({ tag: r.key, address: r.key, value: r.value, result: 'error', error: r.refusal ?? 'refused' });
+      refused.push({ tag: r.key, address: r.key, value: r.value, result: 'refused', error: r.refusal ?? 'refused' });
       continue;
     }
     try {
@@ -41,7 +42,7 @@ async function plan(session: EndpointSession, requests: readonly WriteRequest[])
       const raw = unscale(r.value, target.tag?.scaling, info);
       planned.push({ target, value: r.value, variant: toVariant(raw, info, target.name) });
     } catch (err) {
-      refused.push({ tag: target.name, address: target.nodeId, value: r.value, result: 'error', error: messageOf(err) });
+      refused.push({ tag: target.name, address: target.nodeId, value: r.value, result: 'refused', error: messageOf(err) });
     }
   }
   return { planned, refused };
@@ -59,12 +60,12 @@ export async function performWrites(session: EndpointSession, requests: readonly
       const refusedKeys = new Set(p.refused.map((r) => r.tag));
       const held = p.planned
         .filter((x) => !refusedKeys.has(x.target.name))
-        .map((x): WriteReport => ({ tag: x.target.name, address: x.target.nodeId, value: x.value, result: 'error', error: 'not written: another value of the message was refused' }));
+        .map((x): WriteReport => ({ tag: x.target.name, address: x.target.nodeId, value: x.value, result: 'refused', error: 'not written: another value of the message was refused' }));
       return { reports: [...p.refused, ...held], sent: false };
     }
     planned = p.planned;
   } catch (err) {
-    return { reports: requests.map((r) => ({ tag: r.key, address: r.target?.nodeId ?? r.key, value: r.value, result: 'error', error: messageOf(err) })), sent: false };
+    return { reports: requests.map((r) => ({ tag: r.key, address: r.target?.nodeId ?? r.key, value: r.value, result: 'refused', error: messageOf(err) })), sent: false };
   }
   try {
     const statuses = await session.write(planned.map((p) => ({ nodeId: p.target.nodeId, value: p.variant })));

@@ -64,6 +64,30 @@ describe('opcua/convert: JS value -> Variant of the variable type', () => {
     assert.deepEqual(unscale([1, 2], { gain: 2, offset: 0 }, array(DataType.Double)), [0.5, 1]);
     assert.equal(unscale('x', scaling, scalar(DataType.Int16)), 'x', 'non-numbers are left for toVariant to refuse');
   });
+
+  it('rounds negative halves away from zero for every integer type, as Modbus writes do', () => {
+    const half = { gain: 0.5, offset: 0 };
+    for (const type of [DataType.SByte, DataType.Int16, DataType.Int32, DataType.Int64]) {
+      const name = DataType[type];
+      assert.equal(unscale(-1.25, half, scalar(type)), -3, `${name}: -2.5 -> -3`);
+      assert.equal(unscale(-0.75, half, scalar(type)), -2, `${name}: -1.5 -> -2`);
+      assert.equal(unscale(-0.25, half, scalar(type)), -1, `${name}: -0.5 -> -1`);
+      assert.ok(Object.is(unscale(-0.2, half, scalar(type)), 0), `${name}: -0.4 -> 0, not -0`);
+      assert.equal(unscale(-0.25, { gain: 0.1, offset: 0 }, scalar(type)), -3, `${name}: -2.5 (float noise) -> -3`);
+      assert.equal(unscale(-0.35, { gain: 0.1, offset: 0 }, scalar(type)), -4, `${name}: -3.4999999999999996 is -3.5 -> -4`);
+      assert.deepEqual(unscale([-1.25, 1.25], half, array(type)), [-3, 3], `${name} arrays`);
+    }
+    // Unsigned: a negative engineering value over a negative offset is a positive raw half; a negative
+    // raw half rounds away from zero and is refused out of range, never written as 0.
+    for (const type of [DataType.Byte, DataType.UInt16, DataType.UInt32, DataType.UInt64]) {
+      const name = DataType[type];
+      assert.equal(unscale(-7.5, { gain: 1, offset: -10 }, scalar(type)), 3, `${name}: raw 2.5 -> 3`);
+      assert.equal(unscale(-0.25, half, scalar(type)), -1, `${name}: raw -0.5 -> -1`);
+      refuses(unscale(-0.25, half, scalar(type)), scalar(type), /-1 is out of range 0\.\./);
+    }
+    assert.deepEqual(toVariant(unscale(-1.25, half, scalar(DataType.Int64)), scalar(DataType.Int64), 'x').value, [0xffffffff, 0xfffffffd], 'Int64 -3 on the wire');
+    assert.equal(toVariant(unscale(-1.25, half, scalar(DataType.Int16)), scalar(DataType.Int16), 'x').value, -3);
+  });
 });
 
 describe('opcua/value: DataValue -> message value', () => {

@@ -145,11 +145,14 @@ describe('fh-opcua-read and fh-opcua-write against a real OPC UA server', functi
     assert.match(r.error!, /write of ns=1;s=ReadOnly to opc\.tcp:\/\/127\.0\.0\.1:\d+ failed: the server refused the write: BadNotWritable/);
   });
 
-  it('records every write, done or refused, in the shared audit log', async () => {
-    await exchange(write, writeOut, { topic: 'plant/line1/filler/speed', payload: 42 });
-    await exchange(writeById, writeOut, { nodeId: 'ns=1;s=Int32', payload: 'x' });
+  it('records every write, done, failed or refused, in the shared audit log with the message behind it', async () => {
+    await exchange(write, writeOut, { topic: 'plant/line1/filler/speed', payload: 42, _msgid: 'm-ok', _client: { user: { username: 'op1' } } });
+    await exchange(writeById, writeOut, { nodeId: 'ns=1;s=Int32', payload: 'x', _msgid: 'm-bad-value' });
+    await exchange(write, writeOut, { topic: 'plant/line1/filler/limit', payload: 1, _msgid: 'm-read-only' });
+    await exchange(write, writeOut, { topic: 'plant/line1/filler/nope', payload: 1, _msgid: 'm-unknown' });
+    await exchange(writeById, writeOut, { nodeId: 'ns=1;s=ReadOnly', payload: 1, _msgid: 'm-server-refused' });
     const entries = await new AuditLog(path.join(userDir, 'audit')).read(new Date());
-    const [done, refused] = entries.slice(-2);
+    const [done, refused, readOnly, unknown, failed] = entries.slice(-5);
     assert.equal(done.tag, 'plant/line1/filler/speed');
     assert.equal(done.address, 'ns=1;s=Double');
     assert.equal(done.value, 42);
@@ -158,8 +161,41 @@ describe('fh-opcua-read and fh-opcua-write against a real OPC UA server', functi
     assert.equal(done.nodeName, 'setpoints');
     assert.equal(done.flow, 'tab');
     assert.equal(done.device, server.url);
-    assert.equal(refused.result, 'error');
+    assert.equal(done.msgId, 'm-ok');
+    assert.equal(done.user, 'op1');
+    // Never sent: refused. Sent and refused by the server: error.
+    assert.equal(refused.result, 'refused');
     assert.equal(refused.address, 'ns=1;s=Int32');
+    assert.equal(refused.msgId, 'm-bad-value');
     assert.match(refused.error ?? '', /expected a number, got string 'x'/);
+    assert.deepEqual([readOnly.result, readOnly.msgId, readOnly.tag], ['refused', 'm-read-only', 'plant/line1/filler/limit']);
+    assert.deepEqual([unknown.result, unknown.msgId], ['refused', 'm-unknown']);
+    assert.deepEqual([failed.result, failed.msgId, failed.address], ['error', 'm-server-refused', 'ns=1;s=ReadOnly']);
+    assert.match(failed.error ?? '', /BadNotWritable/);
+  });
+
+  it('rounds a scaled value for an integer variable half away from zero, negative halves too', async () => {
+    await helper.unload();
+    const rows = [{ name: 'plant/line1/filler/halfTarget', address: 'ns=1;s=Int32', dataType: 'int32', gain: '0.5', offset: '0', access: 'read-write' as const }];
+    await helper.load(OPCUA_NODES, [
+      { id: 'tab', type: 'tab' },
+      endpoint('ep', server.url),
+      tagMap('halves', rows),
+      { id: 'w', type: 'fh-opcua-write', z: 'tab', endpoint: 'ep', tagMap: 'halves', prefix: '', wires: [['o']] },
+      { id: 'o', type: 'helper', z: 'tab' },
+    ]);
+    await (helper.getNode('ep') as unknown as OpcUaEndpointNode).session().whenConnected(10000);
+    const cases: [number, number][] = [
+      [-1.25, -3], // raw -2.5
+      [-0.75, -2], // raw -1.5
+      [-0.25, -1], // raw -0.5
+      [-0.2, 0], // raw -0.4: zero, not -0
+      [1.25, 3],
+    ];
+    for (const [engineering, raw] of cases) {
+      const r = await exchange(helper.getNode('w'), helper.getNode('o'), { topic: 'plant/line1/filler/halfTarget', payload: engineering });
+      assert.equal(r.error, undefined, String(r.error));
+      assert.ok(Object.is(server.values.get('Int32'), raw), `${engineering} / 0.5 wrote ${String(server.values.get('Int32'))}, expected ${raw}`);
+    }
   });
 });

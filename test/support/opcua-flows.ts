@@ -121,3 +121,49 @@ export function exchange(node: Node, out: Node, msg: Msg, timeoutMs = 10000): Pr
     node.receive(msg);
   });
 }
+
+/** Resolves with the next `count` values of good quality `out` receives from now on. */
+export function goodValues(out: Node, count: number, timeoutMs: number, what: string): Promise<Msg[]> {
+  const got: Msg[] = [];
+  const listener = (m: Msg): void => {
+    if (m.quality === 'good') got.push(m);
+  };
+  out.on('input', listener);
+  return waitFor(() => got.length >= count, timeoutMs, what)
+    .then(() => got)
+    .finally(() => out.removeListener('input', listener));
+}
+
+export interface ShownStatus {
+  readonly fill?: string;
+  readonly shape?: string;
+  readonly text?: string;
+}
+
+/**
+ * Every status `node` itself showed, oldest first. node-red-node-test-helper spies on the Node
+ * prototype, so its record holds the calls of every node: keep those made on this one.
+ */
+export function statusesOf(node: Node): ShownStatus[] {
+  const spy = (node as unknown as { status: { args: [ShownStatus][]; thisValues: unknown[] } }).status;
+  return spy.args.filter((_a, i) => spy.thisValues[i] === node).map((a) => a[0]);
+}
+
+/** The last status `node` itself showed. */
+export function statusOf(node: Node): ShownStatus {
+  return statusesOf(node).at(-1) ?? {};
+}
+
+/** Resolves with the first status text of `node` (shown from `from` on) that matches `re`. */
+export async function statusShown(node: Node, re: RegExp, timeoutMs: number, from = 0): Promise<string> {
+  let hit: string | undefined;
+  await waitFor(
+    () => (hit = statusesOf(node).slice(from).map((st) => st.text ?? '').find((t) => re.test(t))) !== undefined,
+    timeoutMs,
+    `status of ${node.id} matching ${re}`,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${statusesOf(node).map((st) => st.text).join(' | ')}`);
+  });
+  return hit ?? '';
+}
+

@@ -28,6 +28,8 @@ export interface TestServerOptions {
   readonly allowAnonymous?: boolean;
   /** Security offered (default: everything we support). */
   readonly security?: readonly { mode: 'None' | 'Sign' | 'SignAndEncrypt'; policy: 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss' }[];
+  /** False: a server that does not trust unknown client certificates (the hub's included). Default true. */
+  readonly trustClients?: boolean;
 }
 
 export interface TestServer {
@@ -95,8 +97,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const pki = await testPki();
   const port = options.port ?? (await freePort());
   const storeDir = await serverPkiCopy(path.join(tempDir('opcua-server'), 'pki'));
-  // The test server trusts any client: what is under test is the hub's side of trust.
-  const serverCertificateManager = new OPCUACertificateManager({ rootFolder: storeDir, automaticallyAcceptUnknownCertificate: true, disableFileWatchers: true });
+  // The test server trusts any client unless told not to: mostly what is under test is the hub's side of trust.
+  const serverCertificateManager = new OPCUACertificateManager({
+    rootFolder: storeDir,
+    automaticallyAcceptUnknownCertificate: options.trustClients ?? true,
+    disableFileWatchers: true,
+  });
   const userCertificateManager = new OPCUACertificateManager({ rootFolder: path.join(storeDir, 'users'), automaticallyAcceptUnknownCertificate: true, disableFileWatchers: true });
   await serverCertificateManager.initialize();
   await userCertificateManager.initialize();
