@@ -5,18 +5,32 @@ import { tempDir } from './hub-process';
 
 interface Spy<A extends unknown[]> {
   readonly args: A[];
+  readonly thisValues: unknown[];
+}
+
+export interface ShownStatus {
+  readonly fill?: string;
+  readonly shape?: string;
+  readonly text?: string;
+}
+
+/**
+ * Every status `node` itself showed, oldest first. node-red-node-test-helper spies on the Node
+ * prototype, so its record holds the calls of every node: keep those made on this one.
+ */
+export function statusesOf(node: Node): ShownStatus[] {
+  const spy = (node as unknown as { status: Spy<[ShownStatus]> }).status;
+  return spy.args.filter((_a, i) => spy.thisValues[i] === node).map((a) => a[0]);
 }
 
 /** Every status text the node has shown, oldest first. */
 export function statusTexts(node: Node): string[] {
-  const spy = (node as unknown as { status: Spy<[{ text?: string }]> }).status;
-  return spy.args.map((a) => a[0].text ?? '');
+  return statusesOf(node).map((s) => s.text ?? '');
 }
 
 /** The node's last status. */
-export function lastStatus(node: Node): { fill?: string; shape?: string; text?: string } {
-  const spy = (node as unknown as { status: Spy<[{ fill?: string; shape?: string; text?: string }]> }).status;
-  return spy.args[spy.args.length - 1]?.[0] ?? {};
+export function lastStatus(node: Node): ShownStatus {
+  return statusesOf(node).at(-1) ?? {};
 }
 
 /** Resolves once the node's status text matches `re`. */

@@ -134,25 +134,8 @@ export function goodValues(out: Node, count: number, timeoutMs: number, what: st
     .finally(() => out.removeListener('input', listener));
 }
 
-export interface ShownStatus {
-  readonly fill?: string;
-  readonly shape?: string;
-  readonly text?: string;
-}
-
-/**
- * Every status `node` itself showed, oldest first. node-red-node-test-helper spies on the Node
- * prototype, so its record holds the calls of every node: keep those made on this one.
- */
-export function statusesOf(node: Node): ShownStatus[] {
-  const spy = (node as unknown as { status: { args: [ShownStatus][]; thisValues: unknown[] } }).status;
-  return spy.args.filter((_a, i) => spy.thisValues[i] === node).map((a) => a[0]);
-}
-
-/** The last status `node` itself showed. */
-export function statusOf(node: Node): ShownStatus {
-  return statusesOf(node).at(-1) ?? {};
-}
+export { statusesOf, lastStatus as statusOf } from './node-red';
+import { statusesOf } from './node-red';
 
 /** Resolves with the first status text of `node` (shown from `from` on) that matches `re`. */
 export async function statusShown(node: Node, re: RegExp, timeoutMs: number, from = 0): Promise<string> {
