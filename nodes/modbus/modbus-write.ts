@@ -103,7 +103,9 @@ export default function register(RED: NodeAPI): void {
         try {
           return { name, value, ...checkWrite(tags, name, value) };
         } catch (err) {
-          return { name, value, error: messageOf(err) };
+          // The tag's address goes to the audit even when the write is refused (a read-only tag).
+          const tag = tags.get(name);
+          return { name, value, error: messageOf(err), ...(tag ? { tag } : {}) };
         }
       });
       const bad = checked.find((c) => c.error !== undefined);
