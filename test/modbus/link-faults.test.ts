@@ -187,13 +187,19 @@ for (const kind of ['tcp', 'rtu-over-tcp'] as const) {
     });
 
     it('backs off while connections are refused and connects once they are accepted', async () => {
+      const waits: number[] = [];
+      conn.on('state', (st: { kind: string; retryAt?: number }) => {
+        if (st.kind === 'waiting') waits.push(st.retryAt! - Date.now());
+      });
       proxy.setMode({ kind: 'refuse' });
       proxy.drop('rst');
       const refusedFrom = proxy.stats.accepted;
       const r = await outcome(read(conn, 0));
       assert.ok(r.error, 'no answer while refused');
-      await until('refused three times', () => proxy.stats.accepted >= refusedFrom + 3);
+      await until('refused three times', () => proxy.stats.accepted >= refusedFrom + 3 && waits.length >= 4);
       assert.notEqual(conn.state.kind, 'connected');
+      // Back-off: the first delay, doubling to the longest (a connection that is reset at once counts).
+      assert.deepEqual(waits.slice(0, 4).map((w) => Math.round(w / 50) * 50), [100, 200, 400, 400]);
       proxy.heal();
       await readsAgain(conn, 18, [1018, 1019]);
     });
