@@ -11,7 +11,8 @@ import { formatAddress } from '../tags/address';
 import { AuditLog, auditDir, originOf, registerAuditEndpoint } from '../shared/audit-log';
 import { getConfigNode } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
-import { onInput } from '../shared/guard';
+import { guarded, onInput } from '../shared/guard';
+import type { ConnectionState } from './connection';
 import { ModbusRequestError } from './connection';
 import type { ModbusClientNode } from './modbus-client';
 import type { RawValue } from './codec';
@@ -72,7 +73,26 @@ export default function register(RED: NodeAPI): void {
       return;
     }
     const writable = [...tags.values()].filter((t) => t.access === 'read-write' && t.address.protocol === 'modbus').length;
-    node.status({ fill: 'grey', shape: 'dot', text: `${writable} writable tags` });
+    type Status = { fill: 'grey' | 'green' | 'yellow' | 'red'; shape: 'dot' | 'ring'; text: string };
+    // The last write's result while the link is up; the link's state while it is down.
+    let lastResult: Status = { fill: 'grey', shape: 'dot', text: `${writable} writable tags` };
+    let linkUp = true;
+    const showResult = (status: Status): void => {
+      lastResult = { ...status, text: status.text.slice(0, 120) };
+      if (linkUp) node.status(lastResult);
+    };
+    const unwatch = client.watch(
+      guarded(node, (state: ConnectionState) => {
+        linkUp = state.kind === 'connected';
+        if (linkUp) node.status(lastResult);
+        else if (state.kind === 'closed') node.status({ fill: 'grey', shape: 'ring', text: 'closed' });
+        else node.status({ fill: 'yellow', shape: 'ring', text: `writes refused: ${client.connection().describeState()}`.slice(0, 120) });
+      }),
+    );
+    node.on('close', (_removed: boolean, done: () => void) => {
+      unwatch();
+      done();
+    });
 
     onInput(node, async (msg, send: (m: NodeMessage) => void, done) => {
       const origin = originOf(msg);
@@ -84,7 +104,7 @@ export default function register(RED: NodeAPI): void {
         await audit.recordWrite(node, client.endpointName, { tag, address, value, result, ...(readBack !== undefined ? { readBack } : {}), ...(error ? { error } : {}) }, origin);
       };
       const fail = (text: string): void => {
-        node.status({ fill: 'red', shape: 'ring', text: text.slice(0, 120) });
+        showResult({ fill: 'red', shape: 'ring', text });
         (msg as NodeMessage & { write?: WriteReport[] }).write = reports;
         done(new Error(text));
       };
@@ -145,7 +165,7 @@ export default function register(RED: NodeAPI): void {
         }
       }
       const last = reports[reports.length - 1];
-      node.status({ fill: 'green', shape: 'dot', text: `wrote ${last.tag.split('/').pop()} = ${String(last.value)}`.slice(0, 120) });
+      showResult({ fill: 'green', shape: 'dot', text: `wrote ${last.tag.split('/').pop()} = ${String(last.value)}` });
       (msg as NodeMessage & { write?: WriteReport[] }).write = reports;
       send(msg);
       done();

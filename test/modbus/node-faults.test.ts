@@ -136,6 +136,8 @@ for (const kind of ['tcp', 'rtu-over-tcp'] as const) {
       proxy.drop('rst');
       const client = helper.getNode('dev') as unknown as { connection(): { state: { kind: string } } };
       await until('link down', () => client.connection().state.kind !== 'connected');
+      await until('the write node shows the link down', () => /^writes refused: (reconnecting in \d+ s|connecting)/.test(statuses(write).at(-1)?.text ?? ''));
+      assert.equal(statuses(write).at(-1)?.fill, 'yellow');
       write.receive({ topic: 'plant/line1/filler/setpoint', payload: 3, _client: { user: { username: 'olga' } } });
       await until('refused', () => errors.length > 0);
       assert.match(errors[0], /refused: the link is down \(/);
@@ -145,6 +147,7 @@ for (const kind of ['tcp', 'rtu-over-tcp'] as const) {
       write.receive({ topic: 'plant/line1/filler/setpoint', payload: 4 });
       assert.equal(((await ok).write as { result: string }[])[0].result, 'ok');
       assert.equal(device.holding[10], 4);
+      assert.deepEqual(statuses(write).at(-1), { fill: 'green', shape: 'dot', text: 'wrote setpoint = 4' });
       const entries = (await new AuditLog(path.join(userDir, 'audit')).read(new Date())).filter((e) => e.tag === 'plant/line1/filler/setpoint');
       assert.deepEqual(
         entries.slice(-2).map((e) => [e.result, e.value, e.user]),
