@@ -2,6 +2,8 @@
  * One connection per device, shared by every node that uses it. Requests are serialized (most devices
  * and gateways answer one at a time) through a bounded queue per unit id, served round robin, so a unit
  * that stops answering delays only its own requests. Lost links reconnect with capped exponential backoff.
+ * Every request settles: with its answer, or rejected when it times out, when the link is lost (the one in
+ * flight included) or when a watchdog finds the transport holding it past its deadline.
  * No Node-RED here: the client config node adapts this to status texts.
  */
 import { EventEmitter } from 'node:events';
@@ -21,6 +23,11 @@ export interface ConnectionOptions {
   readonly unitBackoffMs: number;
   /** Timeouts in a row, across all units, after which the link is assumed dead and reopened. */
   readonly maxTimeoutsInARow: number;
+  /**
+   * A request still without an outcome this long after it was sent (the transport lost it) makes the
+   * watchdog reopen the link. 3 x timeoutMs when unset.
+   */
+  readonly watchdogMs?: number;
 }
 
 export const DEFAULT_CONNECTION_OPTIONS: Omit<ConnectionOptions, 'endpoint'> = {
@@ -56,6 +63,12 @@ interface Pending {
   readonly reject: (err: Error) => void;
 }
 
+interface InFlight {
+  readonly pending: Pending;
+  readonly transport: Transport;
+  readonly since: number;
+}
+
 interface UnitState {
   readonly queue: Pending[];
   silentUntil: number;
@@ -80,11 +93,14 @@ export class ModbusConnection extends EventEmitter {
   private unitOrder: number[] = [];
   private nextUnit = 0;
   private queued = 0;
-  private busy = false;
+  /** The one request the transport holds now. */
+  private inFlight: InFlight | undefined;
   private closed = false;
+  /** Reconnects since the device last answered: the backoff exponent. */
   private attempt = 0;
   private timeoutsInARow = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   readonly name: string;
 
   constructor(
@@ -150,6 +166,7 @@ export class ModbusConnection extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.watchdog);
     this.failAll(new ModbusRequestError(`${this.name}: connection closed`, 'closed'));
     this.setState({ kind: 'closed' });
     const t = this.transport;
@@ -178,11 +195,14 @@ export class ModbusConnection extends EventEmitter {
     this.setState({ kind: 'connecting' });
     const transport = this.createTransport(this.options.endpoint, this.options.timeoutMs);
     this.transport = transport;
+    // Before open: a link lost while opening must not be reported as connected.
+    transport.onLost((err) => this.lost(transport, err));
     try {
       await transport.open();
     } catch (err) {
       await transport.close().catch(() => undefined);
-      if (this.transport === transport) this.transport = undefined;
+      if (this.transport !== transport) return;
+      this.transport = undefined;
       this.scheduleReconnect(err);
       return;
     }
@@ -190,19 +210,33 @@ export class ModbusConnection extends EventEmitter {
       await transport.close();
       return;
     }
-    transport.onLost((err) => this.lost(transport, err));
-    this.attempt = 0;
     this.timeoutsInARow = 0;
     this.setState({ kind: 'connected' });
+    this.startWatchdog(transport);
     this.pump();
   }
 
   private lost(transport: Transport, err: unknown): void {
     if (this.closed || this.transport !== transport) return;
     this.transport = undefined;
+    clearInterval(this.watchdog);
     void transport.close().catch(() => undefined);
     this.failAll(new ModbusRequestError(`${this.name}: link lost (${errorText(err)})`, 'link'));
     this.scheduleReconnect(err);
+  }
+
+  /** Reopens the link when the transport holds a request past the watchdog limit (it lost its callback). */
+  private startWatchdog(transport: Transport): void {
+    clearInterval(this.watchdog);
+    const limit = this.options.watchdogMs ?? 3 * this.options.timeoutMs;
+    this.watchdog = setInterval(
+      () => {
+        const f = this.inFlight;
+        if (!f || f.transport !== transport || Date.now() - f.since <= limit) return;
+        this.lost(transport, new Error(`watchdog: a request had no outcome after ${limit} ms`));
+      },
+      Math.max(20, Math.min(1000, Math.round(limit / 4))),
+    );
   }
 
   private scheduleReconnect(err: unknown): void {
@@ -215,6 +249,9 @@ export class ModbusConnection extends EventEmitter {
   }
 
   private failAll(err: Error): void {
+    const f = this.inFlight;
+    this.inFlight = undefined;
+    f?.pending.reject(err);
     for (const u of this.units.values()) {
       for (const p of u.queue.splice(0)) p.reject(err);
     }
@@ -236,29 +273,41 @@ export class ModbusConnection extends EventEmitter {
   }
 
   private pump(): void {
-    if (this.busy || this.closed || this.state_.kind !== 'connected' || !this.transport) return;
+    if (this.inFlight || this.closed || this.state_.kind !== 'connected' || !this.transport) return;
     const next = this.take();
     if (!next) return;
-    this.busy = true;
     const transport = this.transport;
+    const flight: InFlight = { pending: next, transport, since: Date.now() };
+    this.inFlight = flight;
     transport.request(next.req).then(
       (reply) => {
-        this.busy = false;
+        // Already failed (link lost, watchdog): a late outcome changes nothing.
+        if (this.inFlight !== flight) return;
+        this.inFlight = undefined;
         this.timeoutsInARow = 0;
+        this.attempt = 0;
         const u = this.unit(next.req.unitId);
         u.backoffMs = this.options.unitBackoffMs;
         next.resolve(reply);
         this.pump();
       },
       (err: unknown) => {
-        this.busy = false;
+        if (this.inFlight !== flight) return;
+        this.inFlight = undefined;
         const error = this.classify(next.req, err);
+        if (error.code === 'exception') this.attempt = 0;
         next.reject(error);
-        if (this.transport === transport && error.code === 'timeout' && transport.afterTimeout()) {
-          this.lost(transport, new Error('a truncated reply left the link out of step'));
+        if (this.transport !== transport) return;
+        if (error.code !== 'exception' && transport.outOfStep()) {
+          this.lost(transport, new Error(`out of step after ${error.code === 'timeout' ? 'a timeout' : 'a bad reply'}`));
           return;
         }
-        if (this.transport === transport && this.timeoutsInARow >= this.options.maxTimeoutsInARow) {
+        if (this.timeoutsInARow >= this.options.maxTimeoutsInARow) {
+          // The link, not the units, was silent: try every unit again on the new one.
+          for (const u of this.units.values()) {
+            u.silentUntil = 0;
+            u.backoffMs = this.options.unitBackoffMs;
+          }
           this.lost(transport, new Error(`no answer to ${this.timeoutsInARow} requests in a row`));
           return;
         }

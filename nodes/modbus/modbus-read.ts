@@ -2,11 +2,12 @@
  * fh-modbus-read: polls the tags of a tag map (optionally one machine's, by name prefix) from one device
  * and sends named engineering values. Thin adapter: planning and decoding live in scanner.ts.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { TagMapNode } from '../tags/tag-map';
 import { tagMapProblem } from '../tags/tag-map';
 import { getConfigNode } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
+import { guarded, onInput } from '../shared/guard';
 import { formatAddress } from '../tags/address';
 import type { ConnectionState } from './connection';
 import type { ModbusClientNode } from './modbus-client';
@@ -91,19 +92,22 @@ export default function register(RED: NodeAPI): void {
     const requests = scanner.plan.blocks.length;
     const tagCount = scanner.tags.length;
 
-    // Status only when its text changes: a scan every few ms must not flood the editor.
+    // Status only when it changes: a scan every few ms must not flood the editor.
     const show = (fill: 'green' | 'yellow' | 'red' | 'grey', shape: 'dot' | 'ring', text: string): void => {
       const t = text.slice(0, 120);
-      if (closed || t === shown) return;
-      shown = t;
+      const key = `${fill} ${shape} ${t}`;
+      if (closed || key === shown) return;
+      shown = key;
       node.status({ fill, shape, text: t });
     };
+    // Green only once a scan has completed on the link: a link that opens but answers nothing
+    // (a black hole, a gateway whose device is off) must not look healthy.
     const showConnection = (state: ConnectionState): void => {
-      if (state.kind === 'connected') show('green', 'dot', `connected: ${tagCount} tags, ${requests} requests`);
+      if (state.kind === 'connected') show('yellow', 'dot', `connected: ${tagCount} tags, ${requests} requests, ${intervalMs > 0 ? 'first scan pending' : 'scans on input'}`);
       else if (state.kind === 'closed') show('grey', 'ring', 'closed');
       else show('yellow', 'ring', client.connection().describeState());
     };
-    const unwatch = client.watch(showConnection);
+    const unwatch = client.watch(guarded(node, showConnection));
 
     /** One scan; its messages go to `send`; returns the error of a failed scan. */
     const scan = async (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
@@ -161,21 +165,21 @@ export default function register(RED: NodeAPI): void {
         .catch((err: unknown) => node.error(`scan failed: ${messageOf(err)}`))
         .finally(() => (busy = false));
     };
-    if (intervalMs > 0) timer = setInterval(poll, intervalMs);
+    if (intervalMs > 0) timer = setInterval(guarded(node, poll), intervalMs);
 
-    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[][]) => void, done: (err?: Error) => void) => {
+    onInput(node, async (msg, send: (m: NodeMessage[][]) => void, done) => {
       if (waiting >= MAX_WAITING) {
         done(new Error(`${client.endpointName}: ${waiting} scans already waiting; message dropped, device too slow for this trigger rate`));
         return;
       }
       waiting++;
       const base = msg as NodeMessage;
-      enqueue(() => scan((msgs) => send([output === 'scan' ? msgs : msgs.map((m) => ({ ...base, ...m }))]), base))
-        .then(
-          (err) => (err ? done(err) : done()),
-          (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
-        )
-        .finally(() => waiting--);
+      try {
+        const err = await enqueue(() => scan((msgs) => send([output === 'scan' ? msgs : msgs.map((m) => ({ ...base, ...m }))]), base));
+        done(err);
+      } finally {
+        waiting--;
+      }
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -1,18 +1,22 @@
 /**
  * fh-modbus-write: writes values to a device by tag name, with the tag's type, order and scaling
- * reversed. Only tags the tag map marks read-write are written; every write goes to the audit log.
+ * reversed. Only tags the tag map marks read-write are written; every attempt goes to the audit log:
+ * refused (never sent: unknown or read-only tag, bad value, link down), error (sent, failed) or ok.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { TagMapNode } from '../tags/tag-map';
 import { tagMapProblem } from '../tags/tag-map';
 import type { Tag } from '../tags/tag';
 import { formatAddress } from '../tags/address';
-import { AuditLog, auditDir, registerAuditEndpoint } from '../shared/audit-log';
+import { AuditLog, auditDir, originOf, registerAuditEndpoint } from '../shared/audit-log';
 import { getConfigNode } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
+import { guarded, onInput } from '../shared/guard';
+import type { ConnectionState } from './connection';
+import { ModbusRequestError } from './connection';
 import type { ModbusClientNode } from './modbus-client';
 import type { RawValue } from './codec';
-import { checkWrite, confirmed, performWrite } from './writer';
+import { WriteRefused, checkWrite, confirmed, performWrite } from './writer';
 
 export interface ModbusWriteDef extends NodeDef {
   client: string;
@@ -25,7 +29,7 @@ interface WriteReport {
   tag: string;
   address: string;
   value: unknown;
-  result: 'ok' | 'error';
+  result: 'ok' | 'error' | 'refused';
   readBack?: unknown;
   error?: string;
 }
@@ -34,8 +38,17 @@ interface WriteReport {
 function requestedWrites(msg: NodeMessage): [string, unknown][] {
   if (typeof msg.topic === 'string' && msg.topic) return [[msg.topic, msg.payload]];
   const p = msg.payload;
-  if (p && typeof p === 'object' && !Array.isArray(p)) return Object.entries(p as Record<string, unknown>);
-  throw new Error('nothing to write: set msg.topic to a tag name and msg.payload to its value, or msg.payload to {tag: value}');
+  if (p && typeof p === 'object' && !Array.isArray(p)) {
+    const writes = Object.entries(p as Record<string, unknown>);
+    if (writes.length === 0) throw new WriteRefused('nothing to write: msg.payload is an empty object; give it {"tag name": value} or set msg.topic');
+    return writes;
+  }
+  throw new WriteRefused('nothing to write: set msg.topic to a tag name and msg.payload to its value, or msg.payload to {tag: value}');
+}
+
+/** Errors of requests that never reached the device (link down, queue full, unit skipped, closing). */
+function neverSent(err: unknown): boolean {
+  return err instanceof ModbusRequestError && (err.code === 'not-connected' || err.code === 'queue-full' || err.code === 'unit-silent' || err.code === 'closed');
 }
 
 export default function register(RED: NodeAPI): void {
@@ -60,49 +73,102 @@ export default function register(RED: NodeAPI): void {
       return;
     }
     const writable = [...tags.values()].filter((t) => t.access === 'read-write' && t.address.protocol === 'modbus').length;
-    node.status({ fill: 'grey', shape: 'dot', text: `${writable} writable tags` });
+    type Status = { fill: 'grey' | 'green' | 'yellow' | 'red'; shape: 'dot' | 'ring'; text: string };
+    // The last write's result while the link is up; the link's state while it is down.
+    let lastResult: Status = { fill: 'grey', shape: 'dot', text: `${writable} writable tags` };
+    let linkUp = true;
+    const showResult = (status: Status): void => {
+      lastResult = { ...status, text: status.text.slice(0, 120) };
+      if (linkUp) node.status(lastResult);
+    };
+    const unwatch = client.watch(
+      guarded(node, (state: ConnectionState) => {
+        linkUp = state.kind === 'connected';
+        if (linkUp) node.status(lastResult);
+        else if (state.kind === 'closed') node.status({ fill: 'grey', shape: 'ring', text: 'closed' });
+        else node.status({ fill: 'yellow', shape: 'ring', text: `writes refused: ${client.connection().describeState()}`.slice(0, 120) });
+      }),
+    );
+    node.on('close', (_removed: boolean, done: () => void) => {
+      unwatch();
+      done();
+    });
 
-    const record = (tag: Tag, value: unknown, result: 'ok' | 'error', extra: { error?: string; readBack?: unknown }): Promise<void> =>
-      audit.recordWrite(node, client.endpointName, { tag: tag.name, address: formatAddress(tag.address), value, result, ...extra });
+    onInput(node, async (msg, send: (m: NodeMessage) => void, done) => {
+      const origin = originOf(msg);
+      const reports: WriteReport[] = [];
+      // Every attempt is audited, refused ones included: IT must see what was asked of a machine.
+      const report = async (r: WriteReport): Promise<void> => {
+        reports.push(r);
+        const { tag, address, value, result, readBack, error } = r;
+        await audit.recordWrite(node, client.endpointName, { tag, address, value, result, ...(readBack !== undefined ? { readBack } : {}), ...(error ? { error } : {}) }, origin);
+      };
+      const fail = (text: string): void => {
+        showResult({ fill: 'red', shape: 'ring', text });
+        (msg as NodeMessage & { write?: WriteReport[] }).write = reports;
+        done(new Error(text));
+      };
 
-    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-      void (async () => {
-        let checked: { tag: Tag; raw: RawValue; value: unknown }[];
+      let requested: [string, unknown][];
+      try {
+        requested = requestedWrites(msg);
+      } catch (err) {
+        const error = `${client.endpointName}: ${messageOf(err)}`;
+        await report({ tag: typeof msg.topic === 'string' ? msg.topic : '', address: '', value: msg.payload, result: 'refused', error });
+        fail(error);
+        return;
+      }
+      // Every write of the message is checked before the first is sent: nothing half-applied.
+      const checked: { name: string; value: unknown; tag?: Tag; raw?: RawValue; error?: string }[] = requested.map(([name, value]) => {
         try {
-          // Every write of the message is checked before the first is sent: nothing half-applied.
-          checked = requestedWrites(msg).map(([name, value]) => ({ ...checkWrite(tags, name, value), value }));
+          return { name, value, ...checkWrite(tags, name, value) };
         } catch (err) {
-          node.status({ fill: 'red', shape: 'ring', text: messageOf(err).slice(0, 120) });
-          done(err instanceof Error ? err : new Error(String(err)));
+          // The tag's address goes to the audit even when the write is refused (a read-only tag).
+          const tag = tags.get(name);
+          return { name, value, error: messageOf(err), ...(tag ? { tag } : {}) };
+        }
+      });
+      const bad = checked.find((c) => c.error !== undefined);
+      const connection = client.connection();
+      const refusal = bad
+        ? `write of ${bad.name} to ${client.endpointName} refused: ${bad.error}`
+        : connection.state.kind !== 'connected'
+          ? `write to ${client.endpointName} refused: the link is down (${connection.describeState()})`
+          : undefined;
+      if (refusal) {
+        for (const c of checked) {
+          const address = c.tag ? formatAddress(c.tag.address) : '';
+          const error = c.error ?? (bad ? `not sent: ${bad.name} in the same message was refused` : refusal);
+          await report({ tag: c.name, address, value: c.value, result: 'refused', error });
+        }
+        fail(refusal);
+        return;
+      }
+
+      for (let i = 0; i < checked.length; i++) {
+        const { tag, raw, value } = checked[i] as { tag: Tag; raw: RawValue; value: unknown };
+        const address = formatAddress(tag.address);
+        try {
+          const readBack = await performWrite((r) => connection.request(r), tag, raw, client.defaultUnitId, def.readBack === true);
+          if (readBack !== undefined && !confirmed(tag, value, readBack)) {
+            throw new Error(`read-back of ${tag.name} gave ${String(readBack)}, not ${String(value)}`);
+          }
+          await report({ tag: tag.name, address, value, result: 'ok', ...(readBack !== undefined ? { readBack } : {}) });
+        } catch (err) {
+          const error = `write of ${tag.name} (${address}) to ${client.endpointName} failed: ${messageOf(err)}`;
+          await report({ tag: tag.name, address, value, result: neverSent(err) ? 'refused' : 'error', error });
+          for (const rest of checked.slice(i + 1)) {
+            await report({ tag: rest.name, address: formatAddress(rest.tag!.address), value: rest.value, result: 'refused', error: `not sent: the write of ${tag.name} failed` });
+          }
+          fail(error);
           return;
         }
-        const connection = client.connection();
-        const reports: WriteReport[] = [];
-        for (const { tag, raw, value } of checked) {
-          const address = formatAddress(tag.address);
-          try {
-            const readBack = await performWrite((r) => connection.request(r), tag, raw, client.defaultUnitId, def.readBack === true);
-            if (readBack !== undefined && !confirmed(tag, value, readBack)) {
-              throw new Error(`read-back of ${tag.name} gave ${String(readBack)}, not ${String(value)}`);
-            }
-            await record(tag, value, 'ok', readBack !== undefined ? { readBack } : {});
-            reports.push({ tag: tag.name, address, value, result: 'ok', ...(readBack !== undefined ? { readBack } : {}) });
-          } catch (err) {
-            const error = `write of ${tag.name} (${address}) to ${client.endpointName} failed: ${messageOf(err)}`;
-            await record(tag, value, 'error', { error: messageOf(err) });
-            reports.push({ tag: tag.name, address, value, result: 'error', error });
-            node.status({ fill: 'red', shape: 'dot', text: error.slice(0, 120) });
-            (msg as NodeMessage & { write?: WriteReport[] }).write = reports;
-            done(new Error(error));
-            return;
-          }
-        }
-        const last = reports[reports.length - 1];
-        node.status({ fill: 'green', shape: 'dot', text: `wrote ${last.tag.split('/').pop()} = ${String(last.value)}`.slice(0, 120) });
-        (msg as NodeMessage & { write?: WriteReport[] }).write = reports;
-        send(msg);
-        done();
-      })();
+      }
+      const last = reports[reports.length - 1];
+      showResult({ fill: 'green', shape: 'dot', text: `wrote ${last.tag.split('/').pop()} = ${String(last.value)}` });
+      (msg as NodeMessage & { write?: WriteReport[] }).write = reports;
+      send(msg);
+      done();
     });
   });
 }

@@ -1,7 +1,14 @@
 /**
  * The wire: one modbus-serial client over TCP, RTU on a serial line, or RTU framed over TCP, behind a
- * small promise interface. The connection (connection.ts) owns queueing, timeouts and reconnects.
+ * small promise interface. The connection (connection.ts) owns queueing, reconnects and the watchdog.
+ *
+ * modbus-serial is trusted to frame and parse, not to settle: a socket that ends while a request waits
+ * can leave its callback uncalled forever (destroy() cancels the request's timer; an RST clears the
+ * port's open flag before 'close', so no 'close' is relayed). So this transport opens the TCP socket
+ * itself, times every request itself, and settles every request it holds when the socket ends, errors or
+ * is destroyed.
  */
+import net from 'node:net';
 import ModbusRTU from 'modbus-serial';
 
 export type TransportKind = 'tcp' | 'rtu' | 'rtu-over-tcp';
@@ -36,17 +43,20 @@ export type ModbusRequest =
 export type ModbusReply = readonly number[] | readonly boolean[] | undefined;
 
 export interface Transport {
+  /** Rejects if the link cannot be opened, or is lost while opening. */
   open(): Promise<void>;
-  /** Closes and releases the socket or port; safe to call twice. */
+  /** Closes and releases the socket or port, rejecting what is still waiting; safe to call twice. */
   close(): Promise<void>;
+  /** Settles always: with the answer, the device's exception, a timeout (errno ETIMEDOUT) or a link error. */
   request(req: ModbusRequest): Promise<ModbusReply>;
-  /** Called once when an open link is lost (socket closed, port unplugged). */
+  /** Called once when an opened link is lost (socket ended or reset, port unplugged). */
   onLost(listener: (err: Error) => void): void;
   /**
-   * After a timeout: drops bytes of an unfinished or late reply so they cannot be taken for the next
-   * answer. Returns true when that is impossible without reopening the link (a truncated TCP frame).
+   * After a request got no valid answer (timeout, malformed reply): true when bytes of that answer may
+   * still be taken for the next one, so the link must be reopened (a truncated Modbus TCP frame; any
+   * RTU frame over TCP, which carries no transaction id). Drops what it safely can otherwise.
    */
-  afterTimeout(): boolean;
+  outOfStep(): boolean;
 }
 
 export function describeEndpoint(ep: Endpoint): string {
@@ -54,51 +64,116 @@ export function describeEndpoint(ep: Endpoint): string {
   return `${ep.host}:${ep.port}${ep.kind === 'rtu-over-tcp' ? ' (RTU over TCP)' : ''}`;
 }
 
-/** modbus-serial's transport over any of the three links. */
+/** A request that got no answer in time; the connection tells it from other failures by `errno`. */
+export function timeoutError(ms: number): Error {
+  return Object.assign(new Error(`timed out after ${ms} ms`), { errno: 'ETIMEDOUT' });
+}
+
+/** The internals of modbus-serial's ports that framing decisions need (not in its typings). */
+interface PortInternals {
+  /** TCP port: bytes of an MBAP frame not yet complete. */
+  _clientRcvData?: Buffer;
+  /** RTU ports (telnet = RTU over TCP, buffered serial): bytes searched for the next answer. */
+  _buffer?: Buffer;
+}
+
+
+/** modbus-serial's client over any of the three links. */
 export class ModbusSerialTransport implements Transport {
   private readonly client = new ModbusRTU();
+  private socket: net.Socket | undefined;
+  /** Fails each request still waiting; a request removes itself once settled. */
+  private readonly waiting = new Set<(err: Error) => void>();
   private lostListener: ((err: Error) => void) | undefined;
   private lastError: Error | undefined;
-  private open_ = false;
+  private opened = false;
+  /** Set once the link ended (lost or closed): nothing more is sent. */
+  private ended: Error | undefined;
 
   constructor(
     private readonly endpoint: Endpoint,
-    timeoutMs: number,
+    private readonly timeoutMs: number,
   ) {
-    this.client.setTimeout(timeoutMs);
     // modbus-serial re-emits port errors; an EventEmitter 'error' without a listener would crash Node-RED.
     this.client.on('error', (err: unknown) => {
       this.lastError = err instanceof Error ? err : new Error(String(err));
     });
-    this.client.on('close', () => {
-      if (!this.open_) return;
-      this.open_ = false;
-      this.lostListener?.(this.lastError ?? new Error('connection closed by the device'));
-    });
+    // The serial port's close (unplugged adapter); TCP sockets are watched directly in open().
+    this.client.on('close', () => this.end(this.lastError ?? new Error('port closed')));
   }
 
   async open(): Promise<void> {
     const ep = this.endpoint;
-    if (ep.kind === 'tcp') await this.client.connectTCP(ep.host, { port: ep.port });
-    // RTU frames over raw TCP (serial gateways) is what modbus-serial calls telnet; its
-    // "TcpRTUBuffered" port is Modbus TCP framing, not RTU.
-    else if (ep.kind === 'rtu-over-tcp') await this.client.connectTelnet(ep.host, { port: ep.port });
-    else if (ep.kind === 'rtu')
+    if (ep.kind === 'rtu') {
       await this.client.connectRTUBuffered(ep.path, {
         baudRate: ep.baudRate,
         parity: ep.parity,
         dataBits: ep.dataBits,
         stopBits: ep.stopBits,
       });
+    } else {
+      const { host, port } = ep;
+      const socket = await this.connectSocket(host, port);
+      // RTU frames over raw TCP (serial gateways) is what modbus-serial calls telnet; its
+      // "TcpRTUBuffered" port is Modbus TCP framing, not RTU.
+      if (ep.kind === 'tcp') await this.client.linkTCP(socket, { port });
+      else await this.client.linkTelnet(socket, { port });
+    }
+    if (this.ended) throw this.ended;
     this.lastError = undefined;
-    this.open_ = true;
+    this.opened = true;
+  }
+
+  /** Opens the TCP socket within the answer timeout (at least 1 s) and watches it for its end. */
+  private connectSocket(host: string, port: number): Promise<net.Socket> {
+    const socket = net.connect({ host, port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    // A peer that vanished without FIN or RST (power cut, cable) is found even on an idle link.
+    socket.setKeepAlive(true, 5000);
+    socket.on('error', (err) => (this.lastError = err));
+    socket.on('end', () => (this.lastError ??= new Error('the device closed the connection')));
+    socket.on('close', () => this.end(this.lastError ?? new Error('connection closed')));
+    const ms = Math.max(1000, this.timeoutMs);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no TCP connection to ${host}:${port} within ${ms} ms`));
+      }, ms);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      socket.once('close', () => {
+        clearTimeout(timer);
+        reject(this.lastError ?? new Error('connection closed while connecting'));
+      });
+    });
+  }
+
+  /** The link is gone: fail every waiting request, and tell the connection once (if it was open). */
+  private end(err: Error): void {
+    if (this.ended) return;
+    this.ended = err;
+    for (const fail of [...this.waiting]) fail(err);
+    if (this.opened) this.lostListener?.(err);
   }
 
   close(): Promise<void> {
-    this.open_ = false;
+    this.end(new Error('connection closed'));
+    const socket = this.socket;
+    if (socket) {
+      return new Promise((resolve) => {
+        if (socket.destroyed && !socket.connecting) return resolve();
+        socket.once('close', () => resolve());
+        // FIN to the device, and the socket released now even if the device never closes its side.
+        socket.end();
+        socket.destroy();
+      });
+    }
     return new Promise((resolve) => {
       if (!this.client.isOpen) {
-        // A port that failed to open may still hold a half-made socket: destroy it.
+        // A port that failed to open may still hold a half-made handle: destroy it.
         this.client.destroy(() => resolve());
         return;
       }
@@ -110,41 +185,67 @@ export class ModbusSerialTransport implements Transport {
     this.lostListener = listener;
   }
 
-  afterTimeout(): boolean {
-    const port = (this.client as unknown as { _port?: { _clientRcvData?: Buffer; _buffer?: Buffer } })._port;
+  outOfStep(): boolean {
+    const port = (this.client as unknown as { _port?: PortInternals })._port;
     if (!port) return false;
-    // Modbus TCP frames by length (MBAP): a partial frame in _clientRcvData would swallow the start of
-    // the next reply, and the socket cannot tell where that ends. Reopen.
-    if (port._clientRcvData && port._clientRcvData.length > 0) return true;
-    // RTU ports search their buffer for the next answer: a late reply left there could pass for it.
-    if (port._buffer && port._buffer.length > 0) port._buffer = Buffer.alloc(0);
+    // Modbus TCP frames by length (MBAP): a partial frame would swallow the start of the next reply,
+    // and the stream cannot tell where it ends. Complete frames carry a transaction id: no harm.
+    if (this.endpoint.kind === 'tcp') return (port._clientRcvData?.length ?? 0) > 0;
+    // RTU over TCP: a late answer would match the next request of the same unit and function; a new
+    // socket is the only way to be sure it never arrives.
+    if (this.endpoint.kind === 'rtu-over-tcp') return true;
+    port._buffer = Buffer.alloc(0);
     return false;
   }
 
   request(req: ModbusRequest): Promise<ModbusReply> {
-    const c = this.client;
+    if (this.ended || !this.opened) return Promise.reject(this.ended ?? new Error('link not open'));
+    const port = (this.client as unknown as { _port?: PortInternals })._port;
+    // Bytes that came before the request was sent are never its answer (RTU searches its buffer).
+    if (port?._buffer && port._buffer.length > 0) port._buffer = Buffer.alloc(0);
     return new Promise<ModbusReply>((resolve, reject) => {
-      const read = (err: Error | null, res: { data: number[] | boolean[] } | undefined): void =>
-        err ? reject(err) : resolve(res?.data);
-      const written = (err: Error | null): void => (err ? reject(err) : resolve(undefined));
-      switch (req.fc) {
-        case 1:
-          return c.writeFC1(req.unitId, req.address, req.count, read);
-        case 2:
-          return c.writeFC2(req.unitId, req.address, req.count, read);
-        case 3:
-          return c.writeFC3(req.unitId, req.address, req.count, read);
-        case 4:
-          return c.writeFC4(req.unitId, req.address, req.count, read);
-        case 5:
-          return c.writeFC5(req.unitId, req.address, req.value, written);
-        case 6:
-          return c.writeFC6(req.unitId, req.address, req.value, written);
-        case 15:
-          return c.writeFC15(req.unitId, req.address, [...req.values], written);
-        case 16:
-          return c.writeFC16(req.unitId, req.address, [...req.values], written);
+      const finish = (err: Error | null, data?: ModbusReply): void => {
+        if (!this.waiting.delete(fail)) return;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(data);
+      };
+      const fail = (err: Error): void => finish(err);
+      this.waiting.add(fail);
+      const timer = setTimeout(() => finish(timeoutError(this.timeoutMs)), this.timeoutMs);
+      const read = (err: Error | null, res?: { data: number[] | boolean[] }): void => finish(err ? toError(err) : null, res?.data);
+      const written = (err: Error | null): void => finish(err ? toError(err) : null);
+      const c = this.client;
+      try {
+        switch (req.fc) {
+          case 1:
+            return c.writeFC1(req.unitId, req.address, req.count, read);
+          case 2:
+            return c.writeFC2(req.unitId, req.address, req.count, read);
+          case 3:
+            return c.writeFC3(req.unitId, req.address, req.count, read);
+          case 4:
+            return c.writeFC4(req.unitId, req.address, req.count, read);
+          case 5:
+            return c.writeFC5(req.unitId, req.address, req.value, written);
+          case 6:
+            return c.writeFC6(req.unitId, req.address, req.value, written);
+          case 15:
+            return c.writeFC15(req.unitId, req.address, [...req.values], written);
+          case 16:
+            return c.writeFC16(req.unitId, req.address, [...req.values], written);
+        }
+      } catch (err) {
+        finish(toError(err));
       }
     });
   }
+}
+
+/** modbus-serial's errors are not all Error instances (a Modbus exception is a plain object at times). */
+function toError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  const e = err as { message?: unknown } | null;
+  const error = new Error(typeof e?.message === 'string' ? e.message : String(err));
+  return typeof err === 'object' && err !== null ? Object.assign(error, err) : error;
 }

@@ -194,16 +194,33 @@ describe('fh-modbus-read against a real Modbus TCP server', function () {
     const out = helper.getNode('out');
     await collect(out, (m) => m.length >= ROWS.length);
     out.removeAllListeners('input');
+    const read = helper.getNode('read');
     const port = server.port;
     await server.stop();
-    const down = await collect(out, (m) => m.some((x) => x.quality === 'bad'), 8000);
-    assert.ok(down.some((x) => x.quality === 'bad'));
+    const down = await collect(out, (m) => m.some((x) => x.topic === 'plant/line1/filler/state' && x.quality === 'bad'), 8000);
+    const state = down.find((x) => x.topic === 'plant/line1/filler/state' && x.quality === 'bad')!;
+    assert.equal(state.payload, 1, 'a bad reading keeps the last good value');
+    assert.match(String(state.error), /link lost|reconnecting in \d+ s/, 'and says why');
+    const downFrom = statusTexts(read).length;
+    await statusMatching(read, /reconnecting in \d+ s: .*ECONNREFUSED/, 8000);
     server = await startModbusServer({ port });
     fill(server);
     server.holding[0] = 42;
     out.removeAllListeners('input');
-    const back = await collect(out, (m) => m.some((x) => x.topic === 'plant/line1/filler/state' && x.payload === 42 && x.quality === 'good'), 10000);
-    assert.ok(back.length > 0);
+    const back = await collect(
+      out,
+      (m) => m.some((x) => x.topic === 'plant/line1/filler/state' && x.payload === 42 && x.quality === 'good') && m.some((x) => x.topic === 'plant/line1/filler/count' && x.quality === 'good'),
+      10000,
+    );
+    const count = back.find((x) => x.topic === 'plant/line1/filler/count' && x.quality === 'good');
+    assert.equal(count?.payload, 305419896, 'the other tags are good again too');
+    const spy = (read as unknown as { status: { args: [{ fill?: string; text?: string }][] } }).status.args.map((a) => a[0]);
+    const firstGood = spy.findIndex((st, i) => i >= downFrom && st.fill === 'green');
+    assert.ok(firstGood > downFrom, `green again only after the outage: ${spy.slice(downFrom).map((st) => `${st.fill} ${st.text}`).join(' | ')}`);
+    assert.ok(
+      spy.slice(downFrom, firstGood).every((st) => st.fill !== 'green'),
+      'never green while the device is away',
+    );
   });
 
   it('starts with the device down and connects when it appears', async () => {

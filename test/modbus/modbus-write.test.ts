@@ -143,6 +143,51 @@ describe('fh-modbus-write against a real Modbus TCP server', function () {
     assert.equal(ok.error, undefined);
   });
 
+  it('answers an empty write request ({payload: {}}, no topic) with a clear error and keeps running', async () => {
+    const r = await write(node, out, { payload: {} });
+    assert.match(r.error ?? '(no error)', /nothing to write: msg\.payload is an empty object/);
+    const ok = await write(node, out, { topic: 'plant/line1/filler/speedSetpoint', payload: 3 });
+    assert.equal(ok.error, undefined, 'the runtime and the node still work');
+    assert.equal(server.writes.length, 2, 'only the good write reached the device (two registers of a float32)');
+  });
+
+  it('audits refused writes as refused, with the user and message behind them', async () => {
+    const log = new AuditLog(path.join(userDir, 'audit'));
+    const before = (await log.read(new Date())).length;
+    const user = { _client: { user: { username: 'operator1' } } };
+    const cases: Msg[] = [
+      { topic: 'plant/line1/filler/nope', payload: 1, _msgid: 'm-unknown', ...user },
+      { topic: 'plant/line1/filler/count', payload: 1, _msgid: 'm-readonly', ...user },
+      { topic: 'plant/line1/filler/temperatureSetpoint', payload: 4000, _msgid: 'm-range', ...user },
+      { payload: {}, _msgid: 'm-empty', ...user },
+    ];
+    for (const msg of cases) await write(node, out, msg);
+    const entries = (await log.read(new Date())).slice(before);
+    assert.deepEqual(
+      entries.map((e) => [e.msgId, e.tag, e.result, e.user]),
+      [
+        ['m-unknown', 'plant/line1/filler/nope', 'refused', 'operator1'],
+        ['m-readonly', 'plant/line1/filler/count', 'refused', 'operator1'],
+        ['m-range', 'plant/line1/filler/temperatureSetpoint', 'refused', 'operator1'],
+        ['m-empty', '', 'refused', 'operator1'],
+      ],
+    );
+    assert.match(entries[0].error ?? '', /unknown tag/);
+    assert.match(entries[1].error ?? '', /read-only/);
+    assert.equal(entries[1].address, 'hr:2');
+    assert.match(entries[2].error ?? '', /out of range/);
+    assert.equal(server.writes.length, 0, 'nothing reached the device');
+    // Link down: refused before anything is sent, and audited so.
+    await server.stop();
+    const client = helper.getNode('dev') as unknown as ModbusClientNode;
+    while (client.connection().state.kind === 'connected') await new Promise((r) => setTimeout(r, 20));
+    const down = await write(node, out, { topic: 'plant/line1/filler/batch', payload: 1, _msgid: 'm-down' });
+    assert.match(down.error ?? '', /write to filler 127\.0\.0\.1:\d+ refused: the link is down \(reconnecting in \d+ s/);
+    const last = (await log.read(new Date())).at(-1)!;
+    assert.deepEqual([last.msgId, last.result, last.tag], ['m-down', 'refused', 'plant/line1/filler/batch']);
+    server = await startModbusServer();
+  });
+
   it('records every write, good or bad, in the audit log', async () => {
     await write(node, out, { topic: 'plant/line1/filler/speedSetpoint', payload: 42 });
     server.exception = 6;

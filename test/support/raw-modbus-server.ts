@@ -1,10 +1,16 @@
 /**
- * A hand-rolled Modbus TCP server for faults a correct server never produces: truncated or malformed
- * replies, replies with the wrong transaction id, silence. Each request goes through `reply`, which
- * returns the bytes to send (or null for silence); `frame` builds a correct reply for FC 3.
+ * Hand-rolled Modbus servers on 127.0.0.1 for tests:
+ * - a Modbus TCP server for faults a correct server never produces: truncated or malformed replies,
+ *   replies with the wrong transaction id, silence. Each request goes through `reply`, which returns the
+ *   bytes to send (or null for silence); `frame` builds a correct reply for FC 3.
+ * - an RTU-over-TCP server (a serial gateway's framing: RTU frames with CRC on a TCP stream) with a
+ *   holding register image, for FC 3, 4, 6 and 16. Its replies are built here with modbus-serial's
+ *   CRC, never with the package's own codec, so a codec bug cannot hide behind a matching server.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const crc16 = require('modbus-serial/utils/crc16') as (buffer: Buffer) => number;
 
 export interface RawRequest {
   readonly transactionId: number;
@@ -84,6 +90,106 @@ export async function startRawModbusServer(): Promise<RawModbusServer> {
     get connections() {
       return connections;
     },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface RtuOverTcpServer {
+  readonly port: number;
+  /** Holding registers of every unit (FC 3 and 4 read them, FC 6 and 16 write them). */
+  readonly holding: Uint16Array;
+  /** Unit ids that never answer. */
+  readonly silentUnits: Set<number>;
+  /** Requests served, and client connections open now and accepted since start. */
+  readonly requests: number;
+  clientCount(): number;
+  acceptedCount(): number;
+  stop(): Promise<void>;
+}
+
+/** An RTU frame: the PDU after the unit id, then the CRC (low byte first). */
+export function rtuFrame(unitId: number, pdu: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from([unitId]), pdu]);
+  const crc = Buffer.alloc(2);
+  crc.writeUInt16LE(crc16(body), 0);
+  return Buffer.concat([body, crc]);
+}
+
+/** Length of the RTU request at the start of `buf`, or 0 while it is incomplete. */
+function rtuRequestLength(buf: Buffer): number {
+  if (buf.length < 2) return 0;
+  const fc = buf[1];
+  if (fc === 15 || fc === 16) return buf.length < 7 ? 0 : 9 + buf[6];
+  return 8;
+}
+
+export async function startRtuOverTcpServer(options: { size?: number } = {}): Promise<RtuOverTcpServer> {
+  const size = options.size ?? 2000;
+  const holding = new Uint16Array(size);
+  const silentUnits = new Set<number>();
+  const sockets = new Set<net.Socket>();
+  let requests = 0;
+  let accepted = 0;
+  const exception = (unitId: number, fc: number, code: number): Buffer => rtuFrame(unitId, Buffer.from([fc | 0x80, code]));
+  const answer = (req: Buffer): Buffer | null => {
+    const unitId = req[0];
+    const fc = req[1];
+    if (crc16(req.subarray(0, -2)) !== req.readUInt16LE(req.length - 2)) return null; // a real device ignores it
+    requests++;
+    if (silentUnits.has(unitId)) return null;
+    const address = req.readUInt16BE(2);
+    if (fc === 3 || fc === 4) {
+      const count = req.readUInt16BE(4);
+      if (address + count > size) return exception(unitId, fc, 2);
+      const pdu = Buffer.alloc(2 + 2 * count);
+      pdu[0] = fc;
+      pdu[1] = 2 * count;
+      for (let i = 0; i < count; i++) pdu.writeUInt16BE(holding[address + i], 2 + 2 * i);
+      return rtuFrame(unitId, pdu);
+    }
+    if (fc === 6) {
+      if (address >= size) return exception(unitId, fc, 2);
+      holding[address] = req.readUInt16BE(4);
+      return rtuFrame(unitId, req.subarray(1, 6));
+    }
+    if (fc === 16) {
+      const count = req.readUInt16BE(4);
+      if (address + count > size) return exception(unitId, fc, 2);
+      for (let i = 0; i < count; i++) holding[address + i] = req.readUInt16BE(7 + 2 * i);
+      return rtuFrame(unitId, req.subarray(1, 6));
+    }
+    return exception(unitId, fc, 1);
+  };
+  const server = net.createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buffer = Buffer.alloc(0);
+    socket.on('data', (data) => {
+      buffer = Buffer.concat([buffer, data]);
+      for (let n = rtuRequestLength(buffer); n > 0 && buffer.length >= n; n = rtuRequestLength(buffer)) {
+        const out = answer(buffer.subarray(0, n));
+        buffer = buffer.subarray(n);
+        if (out) socket.write(out);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    holding,
+    silentUnits,
+    get requests() {
+      return requests;
+    },
+    clientCount: () => sockets.size,
+    acceptedCount: () => accepted,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
