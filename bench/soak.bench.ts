@@ -100,6 +100,8 @@ class Soak {
   private token: string | undefined;
   private probes = 0;
   private stopsForced = 0;
+  /** Downtimes forced per machine (each should become one booking unless its device was cut off). */
+  readonly stopsByMachine = new Map<string, number>();
   private observeErrors = 0;
   lateRecoveries = 0;
 
@@ -275,10 +277,11 @@ class Soak {
         }
         const target = healthy[Math.floor(this.rng.next() * healthy.length)];
         const fault = drawFault(this.rng);
+        const at = this.minutes();
         const r = await this.injectOne(target, fault, ++n);
         this.results.push(r);
         const outcome = r.recoveryMs === undefined ? `NOT RECOVERED within ${secs(LIMIT_MS)} s` : `recovered in ${secs(r.recoveryMs)} s`;
-        console.log(`  [${this.minutes()} min] ${target.name}: ${fault.label} -> ${outcome}`);
+        console.log(`  [${at} min] ${target.name}: ${fault.label} -> ${outcome}`);
         await sleep(Math.round(this.rng.uniform(2000, 10_000)));
       }
     } finally {
@@ -299,6 +302,7 @@ class Soak {
       const ms = Math.round(this.rng.uniform(31_000, 50_000));
       m.forceStop(code, ms);
       this.stopsForced++;
+      this.stopsByMachine.set(name, (this.stopsByMachine.get(name) ?? 0) + 1);
       console.log(`  [${this.minutes()} min] ${name} stopped with code ${code} for ${secs(ms)} s (a downtime for the ERP)`);
     }
   }
@@ -308,31 +312,40 @@ class Soak {
    * totalCount the hub read equals the machine's, and a figures message of its fh-oee came after that
    * (more than a second later, so it includes the reading). Also waits, when `records`, until every
    * accepted record is booked and the outboxes are empty. Returns per machine the parts made (simulator)
-   * and counted (hub) at that point, and whether it settled before `deadline`.
+   * and counted (hub) at that point, and what had not settled when it stopped waiting (at `deadline`;
+   * for the counts of a machine behind a target that never recovered, after the recovery limit).
    */
   async settle(deadline: number, records: boolean): Promise<{ made: Map<MachineName, number>; counted: Map<MachineName, number | undefined>; unsettled: string[] }> {
     for (const m of MACHINES) this.machine(m).forceStop(HOLD_CODE);
+    const broken = new Set(this.targets.filter((t) => t.down).flatMap((t) => t.machines));
+    const brokenUntil = Date.now() + LIMIT_MS;
     const matchedAt = new Map<MachineName, number>();
     let observed: Observed | undefined;
     let unsettled: string[] = [];
     for (;;) {
       observed = (await this.observe()) ?? observed;
       unsettled = [];
+      let awaitCounts = false;
+      let awaitRecords = false;
       for (const m of MACHINES) {
         const read = observed?.values[m]?.total;
         if (read !== undefined && read === this.machine(m).snapshot().totalCount) matchedAt.set(m, matchedAt.get(m) ?? Date.now());
         else matchedAt.delete(m);
         const since = matchedAt.get(m);
-        if (since === undefined || !((observed?.oee[m]?.at ?? 0) > since + 1000)) unsettled.push(`${m} counts`);
+        if (since === undefined || !((observed?.oee[m]?.at ?? 0) > since + 1000)) {
+          unsettled.push(`${m} counts`);
+          if (!broken.has(m) || Date.now() < brokenUntil) awaitCounts = true;
+        }
       }
       if (records) {
         const booked = this.bookedAt();
         const notBooked = Object.keys(observed?.accepted ?? {}).filter((k) => !booked.has(k)).length;
-        if (notBooked > 0) unsettled.push(`${notBooked} records not booked`);
         const outbox = await this.outboxDepth();
+        if (notBooked > 0) unsettled.push(`${notBooked} records not booked`);
         if (outbox === undefined || outbox.depth > 0) unsettled.push(`outbox ${outbox ? `${outbox.depth} waiting` : 'not answering'}`);
+        awaitRecords = notBooked > 0 || outbox === undefined || outbox.depth > 0;
       }
-      if (unsettled.length === 0 || Date.now() > deadline || !this.hubAlive) break;
+      if ((!awaitCounts && !awaitRecords) || Date.now() > deadline || !this.hubAlive) break;
       await sleep(1000);
     }
     const made = new Map<MachineName, number>();
@@ -450,7 +463,8 @@ async function main(): Promise<void> {
       const where = String(b.doc.workCenter).split('/').pop() ?? '';
       downtimes.set(where, (downtimes.get(where) ?? 0) + 1);
     }
-    console.log(`  downtime bookings: ${[...downtimes.entries()].map(([w, n]) => `${w} ${n}`).join(', ') || 'none'}`);
+    const perMachine = MACHINES.map((m) => `${m} ${downtimes.get(m) ?? 0} of ${soak.stopsByMachine.get(m) ?? 0} forced`);
+    console.log(`  downtime bookings: ${perMachine.join(', ')}, soak probes ${downtimes.get('soak-probe') ?? 0}`);
     const c = soak.counters;
     console.log(`  forced stops ${c.stopsForced}, ERP probes ${c.probes}, late recoveries ${soak.lateRecoveries}, observer requests failed ${c.observeErrors}`);
     if (last.unsettled.length > 0) console.log(`  not settled at the end: ${last.unsettled.join(', ')}`);
