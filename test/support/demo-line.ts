@@ -6,7 +6,7 @@
  * them; it throws when one of those nodes is missing (a renamed node must not silently keep pointing
  * at the fixed port) and when a local device is left that it does not know how to rewrite.
  * `startDemo` starts it all: simulator, ERP and a hub (a Node-RED child) that deploys the rewritten
- * flow at start.
+ * flow at start; with `faultProxies` the flow reaches every device and the ERP through a FaultProxy.
  */
 import fs from 'node:fs';
 import path from 'node:path';
