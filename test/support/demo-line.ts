@@ -6,7 +6,7 @@
  * them; it throws when one of those nodes is missing (a renamed node must not silently keep pointing
  * at the fixed port) and when a local device is left that it does not know how to rewrite.
  * `startDemo` starts it all: simulator, ERP and a hub (a Node-RED child) that deploys the rewritten
- * flow at start.
+ * flow at start; with `faultProxies` the flow reaches every device and the ERP through a FaultProxy.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { startDemoErp } from '../../simulator/erp-server';
 import type { DemoErp } from '../../simulator/erp-server';
 import { startLine } from '../../simulator/run';
 import type { RunningLine } from '../../simulator/run';
+import { FaultProxy } from './fault-proxy';
 import { HubProcess, repoRoot, tempDir } from './hub-process';
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string; z?: string; name?: string };
@@ -141,6 +142,15 @@ export interface StartDemoOptions {
   readonly flow?: readonly FlowNode[];
   /** How long the hub may take to start its flows; default 60 s. */
   readonly startTimeoutMs?: number;
+  /** Put a FaultProxy in front of each Modbus machine, the OPC UA server and the ERP; the flow talks to them. */
+  readonly faultProxies?: boolean;
+}
+
+/** The fault proxies of a demo started with `faultProxies`: one per Modbus machine (by short name), OPC UA, ERP. */
+export interface DemoProxies {
+  readonly modbus: Readonly<Record<string, FaultProxy>>;
+  readonly opcua?: FaultProxy;
+  readonly erp: FaultProxy;
 }
 
 export interface RunningDemo {
@@ -150,6 +160,8 @@ export interface RunningDemo {
   /** The flow the hub deployed (rewritten). */
   readonly flow: FlowNode[];
   readonly dir: string;
+  /** With `faultProxies`: what the flow's clients connect to. */
+  readonly proxies?: DemoProxies;
   /** Stops hub, simulator and ERP; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -163,11 +175,12 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   let line: RunningLine | undefined;
   let erp: DemoErp | undefined;
   let hub: HubProcess | undefined;
+  let proxies: DemoProxies | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await hub?.stop();
-      await Promise.all([line?.stop(), erp?.stop()]);
+      await Promise.all([line?.stop(), erp?.stop(), ...(proxies ? allProxies(proxies).map((p) => p.close()) : [])]);
     })();
     return stopped;
   };
@@ -176,7 +189,13 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       startLine({ basePort: 0, pkiDir: path.join(dir, 'simulator-pki'), ...(options.seed !== undefined ? { seed: options.seed } : {}) }),
       startDemoErp({ port: 0 }),
     ]);
-    const flow = pointDemoAt(options.flow ?? readDemoFlow(), { line, erp }, { calendarAroundNow: options.calendarAroundNow ?? true });
+    let targets: DemoTargets = { line, erp };
+    if (options.faultProxies) {
+      const proxied = await proxyTargets(line, erp);
+      proxies = proxied.proxies;
+      targets = proxied.targets;
+    }
+    const flow = pointDemoAt(options.flow ?? readDemoFlow(), targets, { calendarAroundNow: options.calendarAroundNow ?? true });
     const userDir = path.join(dir, 'userdir');
     fs.mkdirSync(userDir, { recursive: true });
     fs.writeFileSync(path.join(userDir, 'flows.json'), `${JSON.stringify(flow, null, 4)}\n`);
@@ -184,9 +203,50 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     const timeout = options.startTimeoutMs ?? 60000;
     await hub.start(timeout);
     await hub.waitForLog(/Started flows/, 0, timeout);
-    return { line, erp, hub, flow, dir, stop };
+    return { line, erp, hub, flow, dir, stop, ...(proxies ? { proxies } : {}) };
   } catch (err) {
     await stop();
+    throw err;
+  }
+}
+
+/** Every proxy of a demo, Modbus machines first. */
+export function allProxies(p: DemoProxies): FaultProxy[] {
+  return [...Object.values(p.modbus), ...(p.opcua ? [p.opcua] : []), p.erp];
+}
+
+/**
+ * A proxy in front of each server of a line and of the ERP, and the targets that lead the flow through
+ * them (for pointDemoAt): the real servers stay where they are. The OPC UA client keeps the proxy's URL
+ * although the server advertises its own port (the endpoint connects with endpointMustExist off).
+ */
+export async function proxyTargets(line: RunningLine, erp: DemoErp): Promise<{ proxies: DemoProxies; targets: DemoTargets }> {
+  const started: FaultProxy[] = [];
+  const start = async (port: number): Promise<FaultProxy> => {
+    const proxy = await FaultProxy.start({ host: line.host, port });
+    started.push(proxy);
+    return proxy;
+  };
+  try {
+    const modbus: Record<string, FaultProxy> = {};
+    const ports: Record<string, number> = {};
+    for (const [machinePath, port] of Object.entries(line.ports)) {
+      const proxy = await start(port);
+      modbus[machinePath.split('/').pop() as string] = proxy;
+      ports[machinePath] = proxy.port;
+    }
+    const opcua = line.opcua !== undefined ? await start(line.opcua.port) : undefined;
+    const erpProxy = await start(erp.port);
+    const viaUrl = (url: string, port: number): string => url.replace(/:\d+(?=\/|$)/, `:${port}`);
+    const proxiedLine: RunningLine = {
+      ...line,
+      ports,
+      ...(line.opcua !== undefined && opcua !== undefined ? { opcua: { ...line.opcua, url: viaUrl(line.opcua.url, opcua.port), port: opcua.port } } : {}),
+    };
+    const proxiedErp: DemoErp = { ...erp, url: viaUrl(erp.url, erpProxy.port), apiUrl: viaUrl(erp.apiUrl, erpProxy.port), port: erpProxy.port };
+    return { proxies: { modbus, ...(opcua ? { opcua } : {}), erp: erpProxy }, targets: { line: proxiedLine, erp: proxiedErp } };
+  } catch (err) {
+    await Promise.all(started.map((p) => p.close()));
     throw err;
   }
 }

@@ -30,6 +30,7 @@ export type Role = keyof typeof ROLE_PASSWORDS;
 export class HubProcess {
   private child: ChildProcessWithoutNullStreams | undefined;
   private output = '';
+  private exit_: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   url = '';
 
   constructor(readonly options: HubOptions) {}
@@ -37,6 +38,11 @@ export class HubProcess {
   /** Process id of the running hub (for CPU and memory readings), undefined when stopped. */
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** How the last started hub process ended (exit code or signal), undefined while it runs or before a start. */
+  get exit(): { readonly code: number | null; readonly signal: NodeJS.Signals | null } | undefined {
+    return this.exit_;
   }
 
   /** Everything the hub printed so far. */
@@ -65,6 +71,10 @@ export class HubProcess {
       env,
     });
     this.child = child;
+    this.exit_ = undefined;
+    child.once('exit', (code, signal) => {
+      this.exit_ = { code, signal };
+    });
     const collect = (chunk: Buffer): void => {
       this.output += chunk.toString();
     };
