@@ -114,11 +114,12 @@ describe('oee/node parts: properties, messages, clock, state file', () => {
         kind: 'samples',
         samples: [{ tag: 'm/count', role: 'total', event: { type: 'count', t: NOW - 5, counter: 'total', value: 12 } }],
         badQuality: [],
+        refused: [],
       });
       const stamped = parseMessage({ topic: 'm/state', payload: true }, mapping, NOW);
       assert.deepEqual(stamped.kind === 'samples' && stamped.samples[0].event, { type: 'state', t: NOW, value: 'true' });
-      assert.deepEqual(parseMessage({ topic: 'm/count', payload: 13, quality: 'bad' }, mapping, NOW), { kind: 'samples', samples: [], badQuality: ['m/count'] });
-      assert.deepEqual(parseMessage({ topic: 'm/temperature', payload: 21 }, mapping, NOW), { kind: 'samples', samples: [], badQuality: [] });
+      assert.deepEqual(parseMessage({ topic: 'm/count', payload: 13, quality: 'bad' }, mapping, NOW), { kind: 'samples', samples: [], badQuality: ['m/count'], refused: [] });
+      assert.deepEqual(parseMessage({ topic: 'm/temperature', payload: 21 }, mapping, NOW), { kind: 'samples', samples: [], badQuality: [], refused: [] });
       const big = parseMessage({ topic: 'm/count', payload: 70000n }, { ...mapping, increments: true }, NOW);
       assert.deepEqual(big.kind === 'samples' && big.samples[0].event, { type: 'count', t: NOW, counter: 'total', value: 70000, increment: true });
     });
@@ -141,6 +142,7 @@ describe('oee/node parts: properties, messages, clock, state file', () => {
           { tag: 'm/count', role: 'total', event: { type: 'count', t: NOW, counter: 'total', value: 20 } },
         ],
         badQuality: ['m/good'],
+        refused: [],
       });
       const modbus = parseMessage({ payload: { 'm/count': 20, 'm/good': 19 }, errors: { 'm/good': 'timeout' }, timestamp: NOW }, mapping, NOW);
       assert.deepEqual(modbus.kind === 'samples' && modbus.badQuality, ['m/good']);
