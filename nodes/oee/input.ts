@@ -66,9 +66,9 @@ export function describeValue(v: unknown): string {
         return String(v);
     }
     if (v === null) return 'null';
-    if (Array.isArray(v)) return `an array of ${v.length} items`;
+    if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
     if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : `the Date ${v.toISOString()}`;
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `${Buffer.isBuffer(v) ? 'a Buffer' : 'binary data'} of ${v.byteLength} bytes`;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `${Buffer.isBuffer(v) ? 'a Buffer' : 'binary data'} of ${v.byteLength} byte${v.byteLength === 1 ? '' : 's'}`;
     const keys = Object.keys(v);
     const shown = keys.slice(0, 3).map((k) => JSON.stringify(k.length > 20 ? `${k.slice(0, 20)}…` : k));
     return keys.length === 0 ? 'an empty object' : `an object with ${keys.length === 1 ? 'key' : 'keys'} ${shown.join(', ')}${keys.length > 3 ? ', …' : ''}`;

@@ -7,7 +7,6 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { CalendarConfig, ManualStopConfig, ShiftConfig } from './calendar';
 import { validateCalendar } from './calendar';
 import { registerOeeAdmin } from './oee-admin';
-import { toError } from '../shared/guard';
 
 export interface ShiftCalendarDef extends NodeDef {
   timeZone: string;
@@ -51,13 +50,7 @@ export default function register(RED: NodeAPI): void {
   RED.nodes.registerType('fh-shift-calendar', function (this: ShiftCalendarNode, def: ShiftCalendarDef) {
     RED.nodes.createNode(this, def);
     const calendar = calendarOf(def);
-    // A hand-edited flow may hold anything: a calendar that cannot be read is a problem, not a throw.
-    let issues: string[];
-    try {
-      issues = validateCalendar(calendar);
-    } catch (err) {
-      issues = [`the calendar cannot be read: ${toError(err).message}`];
-    }
+    const issues = validateCalendar(calendar);
     const self = this as { calendar: CalendarConfig; problem: string | undefined };
     self.calendar = calendar;
     self.problem = issues.length > 0 ? `shift calendar "${def.name || def.id}": ${issues.join('; ')}` : undefined;

@@ -8,7 +8,6 @@ import type { Tag, TagRow } from './tag';
 import type { TagTemplate, TemplateInstance } from './template';
 import { compileTagMap } from './tag-map-model';
 import { registerTagMapAdmin } from './tag-map-admin';
-import { toError } from '../shared/guard';
 
 export interface TagMapDef extends NodeDef {
   rows: TagRow[];
@@ -37,25 +36,20 @@ export default function register(RED: NodeAPI): void {
   RED.nodes.registerType('fh-tag-map', function (this: TagMapNode, def: TagMapDef) {
     RED.nodes.createNode(this, def);
     const node = this as TagMapNode & { tags: readonly Tag[]; errors: readonly string[]; byName: ReadonlyMap<string, Tag> };
-    // A hand-edited or imported flow may hold anything: a map that cannot be read is a map with one
-    // error (its nodes say so in their status), not a constructor that throws.
-    let compiled: { tags: readonly Tag[]; errors: readonly string[] };
-    try {
-      const { tags, errors } = compileTagMap(def);
-      compiled = { tags, errors: errors.map((e) => e.text) };
-    } catch (err) {
-      compiled = { tags: [], errors: [`the map cannot be read: ${toError(err).message}`] };
-    }
+    const { tags, errors } = compileTagMap(def);
     // A map with errors gives no tags at all: half a map would read or write the wrong registers.
-    node.tags = compiled.errors.length ? [] : compiled.tags;
-    node.errors = compiled.errors;
+    node.tags = errors.length ? [] : tags;
+    node.errors = errors.map((e) => e.text);
     node.byName = new Map(node.tags.map((t) => [t.name, t]));
     node.select = (prefix) => {
-      if (typeof prefix !== 'string' || prefix === '') return node.tags;
-      const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
+      if (prefix === undefined || prefix === null || prefix === '') return node.tags;
+      // A hand-edited flow may give a number or an object: read as text (an object then selects
+      // nothing, never more tags than asked), not a TypeError in the node that asks.
+      const text = String(prefix);
+      const p = text.endsWith('/') ? text : `${text}/`;
       return node.tags.filter((t) => t.name.startsWith(p));
     };
-    if (node.errors.length) node.error(tagMapProblem(node));
+    if (errors.length) node.error(tagMapProblem(node));
   });
   registerTagMapAdmin(RED);
 }
