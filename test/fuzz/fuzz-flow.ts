@@ -141,7 +141,9 @@ export function fuzzFlow(targets: FuzzTargets, inputTypes: readonly string[]): F
       smallStop: 300, staleAfter: 86400, startup: 0, reorderTolerance: 2, reportInterval: 0, tickInterval: 1, saveInterval: 0.5,
       wires: [['observe-fh-oee'], ['observe-fh-oee-events'], ['observe-fh-oee-events']],
     },
-    ...[...inputTypes, 'fh-oee-events'].map(observer),
+    ...[...inputTypes, 'fh-oee-events', 'catch'].map(observer),
+    // As in the demo flow: a Catch node gets every error with its message (Node-RED clones the message for it).
+    { id: 'catch-all', type: 'catch', z, name: 'errors', scope: null, uncaught: false, wires: [['observe-catch']] },
 
     // POST /fuzz: the corpus for one node type and group; answers with the ids of the cases sent.
     { id: 'fuzz-in', type: 'http in', z, name: '', url: '/fuzz', method: 'post', upload: false, wires: [['fuzzer-fn']] },

@@ -26,7 +26,8 @@ describe('fuzz/fh-tag-map select() with a prefix of any type', () => {
   afterEach(() => helper.unload());
 
   it('reads a number as its text, an object as a prefix of nothing, null as no prefix', async () => {
-    await helper.load(tagMapNode, [{ id: 'map', type: 'fh-tag-map', name: 'line1', rows: ROWS }] as TestFlows);
+    const flow: Record<string, unknown>[] = [{ id: 'map', type: 'fh-tag-map', name: 'line1', rows: ROWS }];
+    await helper.load(tagMapNode, flow as TestFlows);
     const map = helper.getNode('map') as TagMapNode;
     const select = (prefix: unknown): string[] => map.select(prefix as string).map((t) => t.name);
     assert.deepEqual(select(7), ['7/count']);
