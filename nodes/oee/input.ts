@@ -6,12 +6,15 @@
  * object of tag name -> value with `msg.timestamp`, per-tag quality and time in `msg.readings[name]`
  * (OPC UA) or failed tags in `msg.errors[name]` (Modbus). Tags the node does not map are ignored; a
  * sample of bad quality is not applied (it proves nothing, so silence turns into "no data"); a sample
- * without a timestamp is stamped with the hub's clock on arrival.
+ * without a timestamp is stamped with the hub's clock on arrival. A mapped tag's value or time that is no
+ * value at all (an object, an array, a Buffer, a text over MAX_TEXT characters) is refused here, and a
+ * property whose getter throws makes the message invalid, naming the property: nothing here throws.
  *
  * Control messages: `assign-reason` ({stopId, reason}), `tick` (msg.timestamp) and `report`.
  */
 import type { InputEvent } from './events';
 import type { InputMapping, Role } from './node-config';
+import { toError } from '../shared/guard';
 
 /** One tag value bound for the engine. */
 export interface Sample {
@@ -20,19 +23,66 @@ export interface Sample {
   readonly event: InputEvent;
 }
 
+/** A sample of a mapped tag whose value or time is no value at all (a Buffer, an array, a 10 MB text). */
+export interface Refused {
+  readonly tag: string;
+  readonly role: Role;
+  readonly problem: string;
+}
+
 export type ParsedMessage =
-  | { readonly kind: 'samples'; readonly samples: readonly Sample[]; readonly badQuality: readonly string[] }
+  | { readonly kind: 'samples'; readonly samples: readonly Sample[]; readonly badQuality: readonly string[]; readonly refused: readonly Refused[] }
   | { readonly kind: 'assign'; readonly t: number; readonly stopId: unknown; readonly reason: unknown }
   | { readonly kind: 'tick'; readonly t: unknown }
   | { readonly kind: 'report' }
   /** The machine's link is alive without a new value (fh-opcua-subscribe's keep-alive). */
   | { readonly kind: 'alive' }
   /** A message the node cannot read at all (e.g. an assign-reason without a payload object). */
-  | { readonly kind: 'invalid'; readonly message: string };
+  | { readonly kind: 'invalid'; readonly message: string; readonly input: string };
 
 type Msg = Readonly<Record<string, unknown>>;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer);
+
+/** Texts longer than this are no tag value, timestamp or code of the OEE (and would flood a log line). */
+export const MAX_TEXT = 200;
+
+/**
+ * A value as an error message shows it: short, and never throws, whatever a flow made the message
+ * (a 10 MB text, a Buffer, an object with throwing getters or a thousand levels of nesting).
+ */
+export function describeValue(v: unknown): string {
+  try {
+    switch (typeof v) {
+      case 'string':
+        return v.length <= 60 ? JSON.stringify(v) : `${JSON.stringify(v.slice(0, 40))}… (a text of ${v.length} characters)`;
+      case 'bigint':
+        return `${v}n`;
+      case 'function':
+        return 'a function';
+      case 'object':
+        break;
+      default:
+        return String(v);
+    }
+    if (v === null) return 'null';
+    if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : `the Date ${v.toISOString()}`;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `${Buffer.isBuffer(v) ? 'a Buffer' : 'binary data'} of ${v.byteLength} byte${v.byteLength === 1 ? '' : 's'}`;
+    const keys = Object.keys(v);
+    const shown = keys.slice(0, 3).map((k) => JSON.stringify(k.length > 20 ? `${k.slice(0, 20)}…` : k));
+    return keys.length === 0 ? 'an empty object' : `an object with ${keys.length === 1 ? 'key' : 'keys'} ${shown.join(', ')}${keys.length > 3 ? ', …' : ''}`;
+  } catch {
+    return 'a value that cannot be read';
+  }
+}
+
+/** Why `v` cannot be a tag value, code or timestamp at all (before the engine checks its meaning), or undefined. */
+function notScalar(v: unknown): string | undefined {
+  if (v === undefined || v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof Date) return undefined;
+  if (typeof v === 'string') return v.length <= MAX_TEXT ? undefined : `${describeValue(v)} is longer than ${MAX_TEXT} characters`;
+  return `${describeValue(v)} is not a number, text or true/false`;
+}
 
 /**
  * A source time: ms since 1970 (fractions of a ms dropped), a Date, or an ISO 8601 text; absent means
@@ -78,46 +128,96 @@ export function eventOf(role: Role, value: unknown, t: number, increments: boole
   }
 }
 
+/** Why a sample's value or time cannot reach the engine (a Buffer, an array, a 10 MB text...), or undefined. */
+function sampleProblem(role: Role, value: unknown, time: unknown): string | undefined {
+  const t = notScalar(time);
+  if (t !== undefined) return `timestamp ${t}`;
+  if (role === 'product' && isRecord(value)) {
+    for (const key of ['product', 'name', 'order', 'idealCycleTimeMs']) {
+      const p = Object.hasOwn(value, key) ? notScalar(value[key]) : undefined;
+      if (p !== undefined) return `product.${key}: ${p}`;
+    }
+    return undefined;
+  }
+  return notScalar(value);
+}
+
+const own = (o: Record<string, unknown> | undefined, key: string): unknown => (o !== undefined && Object.hasOwn(o, key) ? o[key] : undefined);
+
 export function parseMessage(msg: Msg, mapping: InputMapping, now: number): ParsedMessage {
-  const topic = typeof msg.topic === 'string' ? msg.topic : undefined;
+  // A message is whatever a flow made it: a getter that throws names the property instead of escaping.
+  let reading = 'msg';
+  const read = <T>(what: string, get: () => T): T => {
+    reading = what;
+    return get();
+  };
+  try {
+    return parse(msg, mapping, now, read);
+  } catch (err) {
+    return { kind: 'invalid', input: reading, message: `${reading} cannot be read (${toError(err).message.slice(0, MAX_TEXT)}); message ignored` };
+  }
+}
+
+type Reader = <T>(what: string, get: () => T) => T;
+
+function parse(msg: Msg, mapping: InputMapping, now: number, read: Reader): ParsedMessage {
+  const rawTopic = read('msg.topic', () => msg.topic);
+  const topic = typeof rawTopic === 'string' ? rawTopic : undefined;
   const role = topic === undefined ? undefined : mapping.roles.get(topic);
+  const timestamp = read('msg.timestamp', () => msg.timestamp);
 
   if (role === undefined && topic === 'assign-reason') {
-    const p = msg.payload;
-    if (!isRecord(p)) return { kind: 'invalid', message: 'assign-reason: msg.payload must be an object {stopId, reason}' };
-    if (!Object.hasOwn(p, 'reason')) return { kind: 'invalid', message: `assign-reason: msg.payload has no reason (give a reason id of the reason tree, or null to clear the stop's reason)` };
-    return { kind: 'assign', t: sourceTime(msg.timestamp, now), stopId: p.stopId, reason: p.reason };
+    const p = read('msg.payload', () => msg.payload);
+    if (!isRecord(p)) return { kind: 'invalid', input: 'assign-reason', message: `assign-reason: msg.payload must be an object {stopId, reason}, not ${describeValue(p)}` };
+    if (!Object.hasOwn(p, 'reason')) return { kind: 'invalid', input: 'assign-reason', message: `assign-reason: msg.payload has no reason (give a reason id of the reason tree, or null to clear the stop's reason)` };
+    const stopId = read('msg.payload.stopId', () => own(p, 'stopId'));
+    const reason = read('msg.payload.reason', () => p.reason);
+    const problem = notScalar(stopId) !== undefined ? `stopId ${notScalar(stopId)}` : notScalar(reason) !== undefined ? `reason ${notScalar(reason)}` : notScalar(timestamp) !== undefined ? `timestamp ${notScalar(timestamp)}` : undefined;
+    if (problem !== undefined) return { kind: 'invalid', input: 'assign-reason', message: `assign-reason: ${problem}` };
+    return { kind: 'assign', t: sourceTime(timestamp, now), stopId, reason };
   }
-  if (role === undefined && topic === 'tick') return { kind: 'tick', t: msg.timestamp === undefined ? msg.payload : msg.timestamp };
+  if (role === undefined && topic === 'tick') return { kind: 'tick', t: timestamp === undefined ? read('msg.payload', () => msg.payload) : timestamp };
   if (role === undefined && topic === 'report') return { kind: 'report' };
   if (role === undefined && topic === 'alive') return { kind: 'alive' };
 
   const samples: Sample[] = [];
   const badQuality: string[] = [];
+  const refused: Refused[] = [];
+  const quality = read('msg.quality', () => msg.quality);
   if (topic !== undefined && role !== undefined) {
-    if (msg.quality === 'bad') badQuality.push(topic);
-    else samples.push({ tag: topic, role, event: eventOf(role, msg.payload, sourceTime(msg.timestamp, now), mapping.increments) });
-    return { kind: 'samples', samples, badQuality };
+    const value = read('msg.payload', () => msg.payload);
+    const problem = sampleProblem(role, value, timestamp);
+    if (quality === 'bad') badQuality.push(topic);
+    else if (problem !== undefined) refused.push({ tag: topic, role, problem });
+    else samples.push({ tag: topic, role, event: eventOf(role, value, sourceTime(timestamp, now), mapping.increments) });
+    return { kind: 'samples', samples, badQuality, refused };
   }
 
   // One object per scan.
-  const payload = msg.payload;
-  if (!isRecord(payload)) return { kind: 'samples', samples, badQuality };
-  const readings = isRecord(msg.readings) ? msg.readings : undefined;
-  const errors = isRecord(msg.errors) ? msg.errors : undefined;
-  for (const [name, value] of Object.entries(payload)) {
+  const payload = read('msg.payload', () => msg.payload);
+  if (!isRecord(payload)) return { kind: 'samples', samples, badQuality, refused };
+  const readingsOf = read('msg.readings', () => msg.readings);
+  const errorsOf = read('msg.errors', () => msg.errors);
+  const readings = isRecord(readingsOf) ? readingsOf : undefined;
+  const errors = isRecord(errorsOf) ? errorsOf : undefined;
+  // Only the mapped tags are read: a scan object may hold anything else (getters, megabytes).
+  for (const name of read('msg.payload', () => Object.keys(payload))) {
     const r = mapping.roles.get(name);
     if (r === undefined) continue;
-    const reading = readings !== undefined && isRecord(readings[name]) ? readings[name] : undefined;
-    const quality = reading?.quality ?? (errors !== undefined && errors[name] !== undefined ? 'bad' : msg.quality);
-    if (quality === 'bad') {
+    const value = read(`msg.payload[${JSON.stringify(name)}]`, () => payload[name]);
+    const rawReading = read(`msg.readings[${JSON.stringify(name)}]`, () => own(readings, name));
+    const tagReading = isRecord(rawReading) ? rawReading : undefined;
+    const tagQuality = read(`msg.readings[${JSON.stringify(name)}].quality`, () => own(tagReading, 'quality')) ?? (read(`msg.errors[${JSON.stringify(name)}]`, () => own(errors, name)) !== undefined ? 'bad' : quality);
+    if (tagQuality === 'bad') {
       badQuality.push(name);
       continue;
     }
-    const t = sourceTime(reading?.timestamp ?? msg.timestamp, now);
-    samples.push({ tag: name, role: r, event: eventOf(r, value, t, mapping.increments) });
+    const time = read(`msg.readings[${JSON.stringify(name)}].timestamp`, () => own(tagReading, 'timestamp')) ?? timestamp;
+    const problem = sampleProblem(r, value, time);
+    if (problem !== undefined) refused.push({ tag: name, role: r, problem });
+    else samples.push({ tag: name, role: r, event: eventOf(r, value, sourceTime(time, now), mapping.increments) });
   }
   // Older samples first, so that a scan's values with their own times apply in time order.
   samples.sort((a, b) => (typeof a.event.t === 'number' && typeof b.event.t === 'number' ? a.event.t - b.event.t : 0));
-  return { kind: 'samples', samples, badQuality };
+  return { kind: 'samples', samples, badQuality, refused };
 }

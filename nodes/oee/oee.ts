@@ -20,7 +20,7 @@ import { Engine } from './engine';
 import type { Notice } from './events';
 import type { StopView } from './figures';
 import { SourceClock } from './clock';
-import { parseMessage } from './input';
+import { describeValue, parseMessage } from './input';
 import type { Sample } from './input';
 import type { NodeSetup, OeeNodeProps } from './node-config';
 import { readNodeProps } from './node-config';
@@ -33,6 +33,7 @@ import type { MachineState } from './states';
 import type { ShiftCalendarNode } from './shift-calendar';
 import { getConfigNode } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
+import { guarded, onInput } from '../shared/guard';
 
 export interface OeeDef extends NodeDef, Omit<OeeNodeProps, 'name'> {
   calendar: string;
@@ -62,7 +63,6 @@ const ERROR_HOLD_MS = 5_000;
 const isTime = (t: unknown): t is number => typeof t === 'number' && Number.isSafeInteger(t) && t >= 0;
 const iso = (t: number): string => new Date(t).toISOString();
 const days = (ms: number): string => `${(ms / 86_400_000).toFixed(1)} days`;
-const showValue = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? (JSON.stringify(v) ?? typeof v) : String(v));
 
 /** A sample or control message the node refused: the message names the tag and the cause. */
 export class OeeInputError extends Error {
@@ -189,10 +189,13 @@ export default function register(RED: NodeAPI): void {
       shown = '';
       show({ fill: 'red', shape: 'ring', text: t('error', { error: text }) });
       clearTimeout(errorTimer);
-      errorTimer = setTimeout(() => {
-        errorUntil = 0;
-        refreshStatus();
-      }, ERROR_HOLD_MS);
+      errorTimer = setTimeout(
+        guarded(node, () => {
+          errorUntil = 0;
+          refreshStatus();
+        }),
+        ERROR_HOLD_MS,
+      );
     };
 
     // ---- output 1: figures, on change, at most every reportIntervalMs ------------------------
@@ -231,10 +234,13 @@ export default function register(RED: NodeAPI): void {
       const wait = lastReport + timing.reportIntervalMs - Date.now();
       if (wait <= 0) report();
       else
-        reportTimer = setTimeout(() => {
-          reportTimer = undefined;
-          report();
-        }, wait);
+        reportTimer = setTimeout(
+          guarded(node, () => {
+            reportTimer = undefined;
+            report();
+          }),
+          wait,
+        );
     };
 
     // Notices go out in order. A batch that announces a new stop id is written to disk first
@@ -281,7 +287,7 @@ export default function register(RED: NodeAPI): void {
     /** Why a first sample cannot start the engine (its time is not plausible by the hub's clock). */
     const firstSampleProblem = (s: Sample, now: number): OeeInputError | null => {
       const ts = s.event.t as unknown;
-      if (!isTime(ts)) return new OeeInputError(`tag "${s.tag}": ${s.role}: timestamp ${showValue(ts)} is not whole ms since 1970; sample ignored (bad-timestamp)`, 'bad-timestamp', s.tag);
+      if (!isTime(ts)) return new OeeInputError(`tag "${s.tag}": ${s.role}: timestamp ${describeValue(ts)} is not whole ms since 1970; sample ignored (bad-timestamp)`, 'bad-timestamp', s.tag);
       if (Math.abs(ts - now) > maxJumpMs) {
         return new OeeInputError(`tag "${s.tag}": ${s.role}: timestamp ${iso(ts)} is ${days(Math.abs(ts - now))} from the hub's clock (limit ${days(maxJumpMs)}); sample ignored (timestamp-out-of-range)`, 'timestamp-out-of-range', s.tag);
       }
@@ -319,7 +325,7 @@ export default function register(RED: NodeAPI): void {
       return { errors, changed };
     };
 
-    node.on('input', (msg: NodeMessageInFlow, send: (msgs: (NodeMessage | NodeMessage[] | null)[]) => void, done: (err?: Error) => void) => {
+    onInput<(msgs: (NodeMessage | NodeMessage[] | null)[]) => void>(node, (msg: NodeMessageInFlow, send, done) => {
       const now = Date.now();
       const parsed = parseMessage(msg, mapping, now);
       let errors: OeeInputError[] = [];
@@ -333,11 +339,11 @@ export default function register(RED: NodeAPI): void {
           return;
         }
         case 'invalid':
-          errors.push(new OeeInputError(parsed.message, 'bad-message', 'assign-reason'));
+          errors.push(new OeeInputError(parsed.message, 'bad-message', parsed.input));
           break;
         case 'assign': {
           if (engine === null) {
-            errors.push(new OeeInputError(`assign-reason: stop ${showValue(parsed.stopId)} is not a stop this node keeps (no sample yet); assignment ignored (unknown-stop)`, 'unknown-stop', 'assign-reason'));
+            errors.push(new OeeInputError(`assign-reason: stop ${describeValue(parsed.stopId)} is not a stop this node keeps (no sample yet); assignment ignored (unknown-stop)`, 'unknown-stop', 'assign-reason'));
             break;
           }
           const r = engine.apply({ type: 'assign', t: parsed.t, stopId: parsed.stopId as number, reason: parsed.reason as string | null });
@@ -348,7 +354,7 @@ export default function register(RED: NodeAPI): void {
         case 'tick': {
           const tt = parsed.t;
           if (engine === null) break; // nothing to move on yet
-          if (!isTime(tt)) errors.push(new OeeInputError(`tick: timestamp ${showValue(tt)} is not whole ms since 1970; ignored (bad-timestamp)`, 'bad-timestamp', 'tick'));
+          if (!isTime(tt)) errors.push(new OeeInputError(`tick: timestamp ${describeValue(tt)} is not whole ms since 1970; ignored (bad-timestamp)`, 'bad-timestamp', 'tick'));
           else if (Math.abs(tt - engine.time) > maxJumpMs) {
             errors.push(new OeeInputError(`tick: timestamp ${iso(tt)} is ${days(Math.abs(tt - engine.time))} from the engine time ${iso(engine.time)} (limit ${days(maxJumpMs)}); ignored (timestamp-out-of-range)`, 'timestamp-out-of-range', 'tick'));
           } else if (tt > engine.time) {
@@ -368,7 +374,7 @@ export default function register(RED: NodeAPI): void {
         }
         case 'samples': {
           const r = applySamples(parsed.samples, now);
-          errors = r.errors;
+          errors = [...parsed.refused.map((x) => new OeeInputError(`tag "${x.tag}": ${x.role}: ${x.problem}; sample ignored (bad-value)`, 'bad-value', x.tag)), ...r.errors];
           changed = r.changed;
           break;
         }
@@ -388,7 +394,8 @@ export default function register(RED: NodeAPI): void {
 
     let tickTimer: NodeJS.Timeout | undefined;
     if (timing.tickIntervalMs > 0) {
-      tickTimer = setInterval(() => {
+      tickTimer = setInterval(
+        guarded(node, () => {
         if (closed || engine === null) return;
         const tt = clock.tickTime(Date.now(), engine.time);
         if (tt === null) return;
@@ -397,7 +404,9 @@ export default function register(RED: NodeAPI): void {
         const news = events.length > 0 || ends.length > 0;
         settle((msgs) => node.send(msgs), news);
         if (!news) reportSoon();
-      }, timing.tickIntervalMs);
+        }),
+        timing.tickIntervalMs,
+      );
     }
 
     refreshStatus();

@@ -42,8 +42,11 @@ export default function register(RED: NodeAPI): void {
     node.errors = errors.map((e) => e.text);
     node.byName = new Map(node.tags.map((t) => [t.name, t]));
     node.select = (prefix) => {
-      if (!prefix) return node.tags;
-      const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
+      if (prefix === undefined || prefix === null || prefix === '') return node.tags;
+      // A hand-edited flow may give a number or an object: read as text (an object then selects
+      // nothing, never more tags than asked), not a TypeError in the node that asks.
+      const text = String(prefix);
+      const p = text.endsWith('/') ? text : `${text}/`;
       return node.tags.filter((t) => t.name.startsWith(p));
     };
     if (errors.length) node.error(tagMapProblem(node));

@@ -6,7 +6,9 @@
  * the reason on the operator page and find it in the machine's Pareto, its timeline and the ERP's
  * downtime bookings; the IT page's device and outbox figures; tablet layouts without horizontal scroll.
  *
- * The steps build on each other, in order. Screenshots go to test-artifacts/dashboard-*.png; on a
+ * Each test stands alone (`--grep` any one of them): the labeller's stop named jam, which the Machines,
+ * ERP, IT and tablet tests look for, is made once, by the first test that needs it (jamStop()), through
+ * the Operator page as the Operator test checks it. Screenshots go to test-artifacts/dashboard-*.png; on a
  * failure the page's screenshot and DOM go to test-artifacts/dashboard-failure-*. With
  * UPDATE_SCREENSHOT=1 the Line page's screenshot is also copied to docs/dashboard.png (the README's image).
  */
@@ -41,6 +43,15 @@ const num = (text: string | null | undefined): number => {
 };
 const esc = (v: string): string => JSON.stringify(v);
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The labeller stop that jamStop() forces and names jam on the Operator page. */
+interface JamStop {
+  /** When the stop was forced and cleared (ms, the test's clock). */
+  readonly forcedAt: number;
+  readonly clearedAt: number;
+  /** The stop's id as the Operator page shows it (data-stop). */
+  readonly stopId: string;
+}
 
 /** Polls `probe` until it returns something other than undefined; on time-out the error shows `seen()`. */
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, seen?: () => string | Promise<string>): Promise<T> {
@@ -77,9 +88,6 @@ describe('dashboard in a real browser (Chromium)', function () {
   let page: Page;
   let flowsStartedAt = 0;
   let labeller: Machine;
-  let forcedAt = 0;
-  let clearedAt = 0;
-  let stopId = '';
   let failures = 0;
 
   const shot = (p: Page, name: string): Promise<Buffer> => p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
@@ -186,7 +194,15 @@ describe('dashboard in a real browser (Chromium)', function () {
     }
   });
 
-  it('Operator page: a stop of the labeller (no fault-code mapping) waits for a reason; assigning one moves it to the named stops', async () => {
+  /**
+   * Forces a stop of the labeller (an OPC UA machine without fault-code mapping, so the stop waits for
+   * a reason), waits until the Operator page lists it, assigns jam there, checks it moves to the named
+   * stops, and ends the stop. Once per run, by whichever test needs it first: the Operator test checks
+   * these steps, the Machines, ERP, IT and tablet tests need the stop they leave behind.
+   */
+  let jam: Promise<JamStop> | undefined;
+  const jamStop = (): Promise<JamStop> => (jam ??= nameJamStop(page));
+  async function nameJamStop(page: Page): Promise<JamStop> {
     await open(page, TAB.operator);
     const rows = '.fh-stop[data-machine="labeller"]';
     // A running labeller first, so that the forced stop is a new stop and not the tail of a natural one.
@@ -203,7 +219,8 @@ describe('dashboard in a real browser (Chromium)', function () {
     await sleep(2500);
     const before = new Set(await page.$$eval(rows, (els) => els.map((e) => e.getAttribute('data-stop') ?? '')));
     labeller.forceStop(101);
-    forcedAt = Date.now();
+    const forcedAt = Date.now();
+    let clearedAt = 0;
     // The stop ends whatever happens here, so that the steps after this one can see it booked.
     const endStop = (): void => {
       if (clearedAt !== 0) return;
@@ -212,7 +229,7 @@ describe('dashboard in a real browser (Chromium)', function () {
     };
     try {
       // Listed once the stop is 30 s old (shorter ones are small stops).
-      stopId = await until(
+      const stopId = await until(
         'a .fh-stop row for the labeller',
         async () => (await page.$$eval(rows, (els) => els.map((e) => e.getAttribute('data-stop') ?? ''))).find((id) => id !== '' && !before.has(id)),
         SMALL_STOP_MS + 45000,
@@ -246,12 +263,21 @@ describe('dashboard in a real browser (Chromium)', function () {
         throw new Error(`${message(failure)}\n${later === undefined ? 'Not named after the stop ended either.' : `Once the stop had ended it was named: ${later}`}`);
       }
       assert.match(reason ?? '', /\bjam\b/i);
+      endStop();
+      return { forcedAt, clearedAt, stopId };
     } finally {
       endStop();
     }
+  }
+
+  it('Operator page: a stop of the labeller (no fault-code mapping) waits for a reason; assigning one moves it to the named stops', async () => {
+    const stop = await jamStop();
+    assert.notEqual(stop.stopId, '');
+    assert.ok(stop.clearedAt >= stop.forcedAt);
   });
 
   it('Machines page: the labeller\'s Pareto has the jam minutes and its timeline the down segment', async () => {
+    const { forcedAt, clearedAt } = await jamStop();
     await open(page, TAB.machines);
     await page.click('.fh-pick[data-machine="labeller"]', { timeout: 30000 });
     await until('.fh-machine-name shows the labeller', async () => (/labeller/i.test((await page.textContent('.fh-machine-name', { timeout: 500 })) ?? '') ? true : undefined), 15000, () => dom(page));
@@ -282,6 +308,7 @@ describe('dashboard in a real browser (Chromium)', function () {
   });
 
   it('ERP: the labeller\'s stop arrives as a downtime booking with reason jam', async () => {
+    const { forcedAt, clearedAt } = await jamStop();
     const isOurs = (b: Booking): boolean => b.kind === 'downtime' && b.doc.reason === 'jam' && b.doc.workCenter === 'demo/packaging/line1/labeller';
     const booking = await until('a downtime booking for the labeller with reason jam', () => demo.erp.bookings().find(isOurs), 60000, () =>
       JSON.stringify(demo.erp.bookings().map((b) => b.doc), null, 1).slice(0, 4000),
@@ -296,6 +323,8 @@ describe('dashboard in a real browser (Chromium)', function () {
   });
 
   it('IT page: every device and the ERP have a status; the outbox delivered', async () => {
+    // A record to deliver: the named stop's downtime booking.
+    await jamStop();
     await open(page, TAB.it);
     const devices = [...MACHINES, 'erp'];
     const statuses = await until(
@@ -331,6 +360,8 @@ describe('dashboard in a real browser (Chromium)', function () {
   });
 
   it('fits a tablet, landscape and portrait, without horizontal scrolling', async () => {
+    // The Operator page with its rows: the named stop.
+    await jamStop();
     const tablet = await (browser as Browser).newContext({ viewport: { width: 1024, height: 768 }, httpCredentials: { username: 'operator', password: ROLE_PASSWORDS.operator } });
     try {
       await tablet.route((url) => url.origin !== new URL(demo.hub.url).origin, (route) => route.abort());

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CalendarConfig } from '../../nodes/oee/calendar';
 import { SourceClock } from '../../nodes/oee/clock';
-import { parseMessage, sourceTime } from '../../nodes/oee/input';
+import { describeValue, parseMessage, sourceTime } from '../../nodes/oee/input';
 import type { InputMapping, OeeNodeProps } from '../../nodes/oee/node-config';
 import { readNodeProps } from '../../nodes/oee/node-config';
 import { StateFile, StateFileError, StateSaver } from '../../nodes/oee/state-file';
@@ -114,11 +114,12 @@ describe('oee/node parts: properties, messages, clock, state file', () => {
         kind: 'samples',
         samples: [{ tag: 'm/count', role: 'total', event: { type: 'count', t: NOW - 5, counter: 'total', value: 12 } }],
         badQuality: [],
+        refused: [],
       });
       const stamped = parseMessage({ topic: 'm/state', payload: true }, mapping, NOW);
       assert.deepEqual(stamped.kind === 'samples' && stamped.samples[0].event, { type: 'state', t: NOW, value: 'true' });
-      assert.deepEqual(parseMessage({ topic: 'm/count', payload: 13, quality: 'bad' }, mapping, NOW), { kind: 'samples', samples: [], badQuality: ['m/count'] });
-      assert.deepEqual(parseMessage({ topic: 'm/temperature', payload: 21 }, mapping, NOW), { kind: 'samples', samples: [], badQuality: [] });
+      assert.deepEqual(parseMessage({ topic: 'm/count', payload: 13, quality: 'bad' }, mapping, NOW), { kind: 'samples', samples: [], badQuality: ['m/count'], refused: [] });
+      assert.deepEqual(parseMessage({ topic: 'm/temperature', payload: 21 }, mapping, NOW), { kind: 'samples', samples: [], badQuality: [], refused: [] });
       const big = parseMessage({ topic: 'm/count', payload: 70000n }, { ...mapping, increments: true }, NOW);
       assert.deepEqual(big.kind === 'samples' && big.samples[0].event, { type: 'count', t: NOW, counter: 'total', value: 70000, increment: true });
     });
@@ -141,6 +142,7 @@ describe('oee/node parts: properties, messages, clock, state file', () => {
           { tag: 'm/count', role: 'total', event: { type: 'count', t: NOW, counter: 'total', value: 20 } },
         ],
         badQuality: ['m/good'],
+        refused: [],
       });
       const modbus = parseMessage({ payload: { 'm/count': 20, 'm/good': 19 }, errors: { 'm/good': 'timeout' }, timestamp: NOW }, mapping, NOW);
       assert.deepEqual(modbus.kind === 'samples' && modbus.badQuality, ['m/good']);
@@ -166,6 +168,52 @@ describe('oee/node parts: properties, messages, clock, state file', () => {
       assert.equal(sourceTime('2025-01-06T07:00:00Z', 0), NOW);
       assert.equal(sourceTime('soon', 0), 'soon' as unknown as number);
       assert.ok(Number.isNaN(sourceTime(NaN, 0)));
+    });
+
+    it('refuses values that are no value at all (10 MB text, Buffer, array, object), naming the tag, in a few words', () => {
+      const big = 'x'.repeat(10 * 1024 * 1024);
+      const refused = (msg: Record<string, unknown>): string[] => {
+        const r = parseMessage(msg, mapping, NOW);
+        assert.equal(r.kind, 'samples');
+        return r.kind === 'samples' ? r.refused.map((x) => `${x.tag}: ${x.problem}`) : [];
+      };
+      assert.deepEqual(refused({ topic: 'm/count', payload: big }), [`m/count: "${'x'.repeat(40)}"… (a text of 10485760 characters) is longer than 200 characters`]);
+      assert.deepEqual(refused({ topic: 'm/state', payload: Buffer.alloc(1000) }), ['m/state: a Buffer of 1000 bytes is not a number, text or true/false']);
+      assert.deepEqual(refused({ topic: 'm/good', payload: [1, 2] }), ['m/good: an array of 2 items is not a number, text or true/false']);
+      assert.deepEqual(refused({ topic: 'm/count', payload: 5, timestamp: { at: 1 } }), ['m/count: timestamp an object with key "at" is not a number, text or true/false']);
+      assert.deepEqual(refused({ topic: 'm/product', payload: { product: ['A'] } }), ['m/product: product.product: an array of 1 item is not a number, text or true/false']);
+      let deep: unknown = {};
+      for (let i = 0; i < 10_000; i++) deep = { a: deep };
+      assert.deepEqual(refused({ payload: { 'm/count': deep, 'm/good': 3 }, timestamp: NOW }), ['m/count: an object with key "a" is not a number, text or true/false']);
+    });
+
+    it('makes a message whose getters throw (or a Proxy) invalid, naming the property; never throws', () => {
+      const getter = (o: Record<string, unknown>, key: string): Record<string, unknown> =>
+        Object.defineProperty(o, key, {
+          enumerable: true,
+          get() {
+            throw new Error('no access');
+          },
+        });
+      const hostile = new Proxy({}, { get: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); }, getPrototypeOf: () => { throw new Error('trap'); } });
+      assert.deepEqual(parseMessage(getter({ topic: 'm/count' }, 'payload'), mapping, NOW), { kind: 'invalid', input: 'msg.payload', message: 'msg.payload cannot be read (no access); message ignored' });
+      assert.deepEqual(parseMessage(getter({}, 'topic'), mapping, NOW), { kind: 'invalid', input: 'msg.topic', message: 'msg.topic cannot be read (no access); message ignored' });
+      assert.deepEqual(parseMessage({ payload: getter({}, 'm/good') }, mapping, NOW), { kind: 'invalid', input: 'msg.payload["m/good"]', message: 'msg.payload["m/good"] cannot be read (no access); message ignored' });
+      assert.equal(parseMessage({ payload: hostile }, mapping, NOW).kind, 'invalid');
+      assert.equal(parseMessage(hostile as Record<string, unknown>, mapping, NOW).kind, 'invalid');
+      // Unmapped properties of a scan are never read: a getter on them is no concern of this node.
+      assert.equal(parseMessage({ payload: getter({ 'm/count': 4 }, 'other') }, mapping, NOW).kind, 'samples');
+      assert.equal(describeValue(hostile), 'a value that cannot be read');
+    });
+
+    it('reads only own keys: an inherited constructor or toString is no error, reading or tag', () => {
+      const roles = new Map([...mapping.roles, ['constructor', 'reject'], ['toString', 'reject']] as const);
+      const payload = JSON.parse('{"__proto__": {"m/count": 5}, "constructor": 1, "m/good": 2}') as Record<string, unknown>;
+      const r = parseMessage({ payload, errors: {}, readings: {}, timestamp: NOW }, { ...mapping, roles }, NOW);
+      assert.ok(r.kind === 'samples');
+      // "m/count" under an own __proto__ key is not a tag of the scan; constructor is, with good quality.
+      assert.deepEqual(r.samples.map((x) => x.tag), ['constructor', 'm/good']);
+      assert.deepEqual(r.badQuality, []);
     });
   });
 

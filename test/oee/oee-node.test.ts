@@ -338,6 +338,54 @@ describe('oee/fh-oee node in a Node-RED runtime', function () {
     assert.deepEqual([later.counts.total, later.counts.good], [150, 149]);
   });
 
+  it('refuses what is no value at all (10 MB text, Buffer, array, deep object, getters that throw) with a short error naming the tag or property, and keeps running', async () => {
+    // No Catch node here: Node-RED's Catch clones the message, and the clone would read the getters.
+    await helper.load([calendarNode, oeeNode], flow().filter((n) => n.type !== 'catch'));
+    const out = listen();
+    const node = helper.getNode('oee');
+    const errors = (): string[] => (node as unknown as { error: { args: unknown[][] } }).error.args.map((a) => (a[0] instanceof Error ? a[0].message : String(a[0])));
+    send(tag(TAG.state, 1, '06:00'), tag(TAG.total, 0, '06:00'), tag(TAG.good, 0, '06:00'));
+    await until('the samples', () => (out.figures.at(-1)?.payload as FiguresPayload | undefined)?.t === at('06:00'));
+    const before = await report(out);
+
+    const big = 'x'.repeat(10 * 1024 * 1024);
+    let deep: unknown = {};
+    for (let i = 0; i < 10_000; i++) deep = { a: deep };
+    const throwing = (msg: Msg, key: string): Msg =>
+      Object.defineProperty(msg, key, {
+        enumerable: true,
+        get() {
+          throw new Error('no access');
+        },
+      });
+    const cases: [string, Msg, RegExp][] = [
+      ['a 10 MB text as a count', tag(TAG.total, big, '06:05'), /^plant\/line1\/filler: tag "plant\/line1\/filler\/count": total: "x{40}"… \(a text of 10485760 characters\) is longer than 200 characters; sample ignored \(bad-value\)$/],
+      ['a Buffer as the state', tag(TAG.state, Buffer.alloc(1_000_000), '06:05'), /tag "plant\/line1\/filler\/state": state: a Buffer of 1000000 bytes is not a number, text or true\/false; sample ignored \(bad-value\)$/],
+      ['an array as the good count', tag(TAG.good, [1, 2], '06:05'), /tag "plant\/line1\/filler\/good": good: an array of 2 items is not a number/],
+      ['10,000 levels of nesting in a scan', { payload: { [TAG.total]: deep }, timestamp: at('06:05') }, /tag "plant\/line1\/filler\/count": total: an object with key "a" is not a number/],
+      ['a Buffer as the timestamp', { topic: TAG.total, payload: 5, timestamp: Buffer.from('x') }, /tag "plant\/line1\/filler\/count": total: timestamp a Buffer of 1 byte is not/],
+      ['a getter that throws on msg.payload', throwing({ topic: TAG.total, timestamp: at('06:05') }, 'payload'), /^plant\/line1\/filler: msg.payload cannot be read \(no access\); message ignored$/],
+      ['a scan whose tag value throws', { payload: throwing({}, TAG.good), timestamp: at('06:05') }, /msg.payload\["plant\/line1\/filler\/good"\] cannot be read \(no access\)/],
+      ['an assign-reason with a 10 MB stop id', { topic: 'assign-reason', payload: { stopId: big, reason: 'jam' } }, /assign-reason: stopId "x{40}"… \(a text of 10485760 characters\) is longer than 200 characters/],
+      ['a tick with an object for a time', { topic: 'tick', timestamp: { when: 'now' } }, /tick: timestamp an object with key "when" is not whole ms since 1970/],
+    ];
+    for (const [name, msg, re] of cases) {
+      const n = errors().length;
+      send(msg);
+      await until(`the error of ${name}`, () => errors().length > n);
+      const e = errors()[n];
+      assert.match(e, re, `${name}: ${e.slice(0, 300)}`);
+      assert.ok(e.length < 300, `${name}: an error of ${e.length} characters`);
+      assert.equal(lastStatus(node).fill, 'red', `${name}: the status shows the error`);
+    }
+    assert.deepEqual(await report(out), before, 'nothing changed');
+    // Still counting.
+    send(tag(TAG.total, 50, '06:10'), tag(TAG.good, 49, '06:10'));
+    await until('the good samples', () => (out.figures.at(-1)?.payload as FiguresPayload | undefined)?.t === at('06:10'));
+    const after = await report(out);
+    assert.deepEqual([after.counts.total, after.counts.good], [50, 49]);
+  });
+
   it('takes one object per scan (OPC UA readings, Modbus errors) and ignores tags it does not map', async () => {
     await helper.load([calendarNode, oeeNode, catchNode], flow());
     const out = listen();

@@ -45,6 +45,11 @@ export class HubProcess {
     return this.exit_;
   }
 
+  /** Whether the hub process is up (started and not exited). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Everything the hub printed so far. */
   get log(): string {
     return this.output;
