@@ -12,7 +12,10 @@ const { execFileSync } = require('node:child_process');
 const dir = path.resolve(__dirname, '..', 'bench');
 const wanted = process.argv.slice(2);
 const all = fs.readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, ''));
-const chosen = wanted.length ? wanted : all;
+// Benchmarks that measure only the hub (no peer to install) and the soak, which runs for half an hour
+// and so is run only by name.
+const OWN_ONLY = ['soak', 'oee', 'oee-hub'];
+const chosen = wanted.length ? wanted : all.filter((name) => name !== 'soak');
 const unknown = chosen.filter((name) => !all.includes(name));
 if (unknown.length) {
   console.error(`bench: no benchmark named ${unknown.join(', ')}; have: ${all.join(', ') || 'none yet'}`);
@@ -29,7 +32,7 @@ function benchDependenciesMissing() {
   return !fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lock).mtimeMs;
 }
 
-if (chosen.length && benchDependenciesMissing()) {
+if (chosen.some((name) => !OWN_ONLY.includes(name)) && benchDependenciesMissing()) {
   console.log('bench: installing the peers of bench/package.json (npm ci in bench/)');
   const args = ['ci', '--no-audit', '--no-fund'];
   // Under `npm run`, use the npm that runs us (node_modules/.bin may hold another npm, pulled in by a dependency).

@@ -35,11 +35,24 @@ interface WriteReport {
 }
 
 /** The writes a message asks for: topic + payload, or (no topic) a payload object of tag name -> value. */
+/** Tags one message may write: a machine's recipe fits; a flow gone wrong is refused, not sent. */
+const MAX_WRITES = 1000;
+
+/** A {tag: value} object as JSON or a flow makes it; not a Buffer, Map, Date, RegExp or class instance. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
 function requestedWrites(msg: NodeMessage): [string, unknown][] {
   if (typeof msg.topic === 'string' && msg.topic) return [[msg.topic, msg.payload]];
   const p = msg.payload;
-  if (p && typeof p === 'object' && !Array.isArray(p)) {
-    const writes = Object.entries(p as Record<string, unknown>);
+  if (isPlainObject(p)) {
+    // Counted before entries are made: a 10 MB Buffer or a huge object must not become 10 M writes to check.
+    let n = 0;
+    for (const key in p) if (Object.hasOwn(p, key) && ++n > MAX_WRITES) throw new WriteRefused(`too many writes in one message: more than ${MAX_WRITES} tags`);
+    const writes = Object.entries(p);
     if (writes.length === 0) throw new WriteRefused('nothing to write: msg.payload is an empty object; give it {"tag name": value} or set msg.topic');
     return writes;
   }

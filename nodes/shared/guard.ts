@@ -32,6 +32,31 @@ export function toError(thrown: unknown): Error {
   }
 }
 
+/** The longest error text passed on: an error names its cause, it does not quote a 10 MB value. */
+export const MAX_ERROR_TEXT = 2000;
+
+/** `err`, or a copy with its message cut to MAX_ERROR_TEXT (with the original length said). */
+export function boundedError(err: Error): Error {
+  const text = toError(err).message;
+  if (text.length <= MAX_ERROR_TEXT) return err;
+  const cut = new Error(`${text.slice(0, MAX_ERROR_TEXT)}… [error text cut, ${text.length} characters]`);
+  cut.name = err.name;
+  return cut;
+}
+
+/** node.error(err, msg), falling back to no message, and never throwing to the caller. */
+function report(node: GuardedNode, err: Error, msg?: NodeMessage): void {
+  try {
+    node.error(err, msg);
+  } catch {
+    try {
+      node.error(err);
+    } catch {
+      // A node already closed may refuse to log; the runtime must still not see the throw.
+    }
+  }
+}
+
 /**
  * Registers `handler` for the node's input. `done` may be called once: later calls (and a throw after a
  * done) are reported through `node.error` instead of being lost or calling done twice.
@@ -40,12 +65,20 @@ export function onInput<S = (msg: NodeMessage | (NodeMessage | NodeMessage[] | n
   const listener = (msg: NodeMessageInFlow, send: S, done: Done): void => {
     let finished = false;
     const doneOnce: Done = (err) => {
+      const bounded = err && boundedError(err);
       if (finished) {
-        if (err) node.error(err, msg);
+        if (bounded) report(node, bounded, msg);
         return;
       }
       finished = true;
-      done(err);
+      if (!bounded) return done();
+      try {
+        done(bounded);
+      } catch {
+        // Node-RED clones the message for Catch nodes; a message that cannot be cloned (a getter that
+        // throws, a Proxy, nesting deeper than the stack) makes done(err) throw: report it without it.
+        report(node, bounded);
+      }
     };
     const fail = (thrown: unknown): void => doneOnce(toError(thrown));
     try {
@@ -64,13 +97,7 @@ export function onInput<S = (msg: NodeMessage | (NodeMessage | NodeMessage[] | n
  * given) and the callback's caller (a timer, an EventEmitter, a library) never sees it.
  */
 export function guarded<A extends unknown[]>(node: GuardedNode, fn: (...args: A) => void | Promise<void>, msg?: NodeMessage): (...args: A) => void {
-  const fail = (thrown: unknown): void => {
-    try {
-      node.error(toError(thrown), msg);
-    } catch {
-      // A node already closed may refuse to log; the runtime must still not see the throw.
-    }
-  };
+  const fail = (thrown: unknown): void => report(node, boundedError(toError(thrown)), msg);
   return (...args: A) => {
     try {
       const result = fn(...args);
