@@ -4,7 +4,8 @@
  * not fit is refused with nothing written. Every write, done or refused, goes to the audit log.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { AuditLog, auditDir, registerAuditEndpoint } from '../shared/audit-log';
+import { AuditLog, auditDir } from '../shared/audit-log';
+import { registerAuditEndpoint } from '../shared/audit-route';
 import { lazy } from './lazy';
 import type { OpcUaNodeDef } from './node-config';
 import type * as WriteNodeModule from './write-node';

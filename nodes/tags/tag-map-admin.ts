@@ -27,7 +27,8 @@ import { DEFAULT_MAX_ROWS } from './validate';
 import { messageOf } from '../shared/errors';
 import { HttpError, addRoute, requestUser } from '../shared/http-route';
 import type { BodyLimits } from '../shared/http-route';
-import { AuditLog, auditDir, registerTagMapAuditEndpoint } from '../shared/audit-log';
+import { AuditLog, auditDir } from '../shared/audit-log';
+import { registerTagMapAuditEndpoint } from '../shared/audit-route';
 
 export const TAG_MAPS_ROUTE = '/factoryhub/tag-maps';
 
