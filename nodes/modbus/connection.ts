@@ -119,7 +119,7 @@ export class ModbusConnection extends EventEmitter {
 
   /** Starts connecting; failures are retried by themselves until close(). */
   start(): void {
-    void this.connect();
+    this.reconnectNow();
   }
 
   /** Queues one request; rejects at once when the link is down or the queue is full. */
@@ -190,6 +190,11 @@ export class ModbusConnection extends EventEmitter {
     this.emit('state', s);
   }
 
+  /** connect(), with whatever it throws unexpectedly (a close that fails, a listener) retried, never unhandled. */
+  private reconnectNow(): void {
+    this.connect().catch((err: unknown) => (this.transport ? this.lost(this.transport, err) : this.scheduleReconnect(err)));
+  }
+
   private async connect(): Promise<void> {
     if (this.closed) return;
     this.setState({ kind: 'connecting' });
@@ -245,7 +250,7 @@ export class ModbusConnection extends EventEmitter {
     this.attempt++;
     this.setState({ kind: 'waiting', error: errorText(err), retryAt: Date.now() + delay });
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.connect(), delay);
+    this.retryTimer = setTimeout(() => this.reconnectNow(), delay);
   }
 
   private failAll(err: Error): void {
