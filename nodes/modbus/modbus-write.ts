@@ -17,7 +17,7 @@ import type { ConnectionState } from './connection';
 import { ModbusRequestError } from './connection';
 import type { ModbusClientNode } from './modbus-client';
 import type { RawValue } from './codec';
-import { WriteRefused, checkWrite, confirmed, performWrite } from './writer';
+import { checkWrites, confirmed, performWrite, requestedWrites } from './writer';
 
 export interface ModbusWriteDef extends NodeDef {
   client: string;
@@ -33,31 +33,6 @@ interface WriteReport {
   result: 'ok' | 'error' | 'refused';
   readBack?: unknown;
   error?: string;
-}
-
-/** The writes a message asks for: topic + payload, or (no topic) a payload object of tag name -> value. */
-/** Tags one message may write: a machine's recipe fits; a flow gone wrong is refused, not sent. */
-const MAX_WRITES = 1000;
-
-/** A {tag: value} object as JSON or a flow makes it; not a Buffer, Map, Date, RegExp or class instance. */
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object') return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-function requestedWrites(msg: NodeMessage): [string, unknown][] {
-  if (typeof msg.topic === 'string' && msg.topic) return [[msg.topic, msg.payload]];
-  const p = msg.payload;
-  if (isPlainObject(p)) {
-    // Counted before entries are made: a 10 MB Buffer or a huge object must not become 10 M writes to check.
-    let n = 0;
-    for (const key in p) if (Object.hasOwn(p, key) && ++n > MAX_WRITES) throw new WriteRefused(`too many writes in one message: more than ${MAX_WRITES} tags`);
-    const writes = Object.entries(p);
-    if (writes.length === 0) throw new WriteRefused('nothing to write: msg.payload is an empty object; give it {"tag name": value} or set msg.topic');
-    return writes;
-  }
-  throw new WriteRefused('nothing to write: set msg.topic to a tag name and msg.payload to its value, or msg.payload to {tag: value}');
 }
 
 /** Errors of requests that never reached the device (link down, queue full, unit skipped, closing). */
@@ -133,15 +108,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       // Every write of the message is checked before the first is sent: nothing half-applied.
-      const checked: { name: string; value: unknown; tag?: Tag; raw?: RawValue; error?: string }[] = requested.map(([name, value]) => {
-        try {
-          return { name, value, ...checkWrite(tags, name, value) };
-        } catch (err) {
-          // The tag's address goes to the audit even when the write is refused (a read-only tag).
-          const tag = tags.get(name);
-          return { name, value, error: messageOf(err), ...(tag ? { tag } : {}) };
-        }
-      });
+      const checked = checkWrites(tags, requested);
       const bad = checked.find((c) => c.error !== undefined);
       const connection = client.connection();
       const refusal = bad

@@ -7,6 +7,7 @@ import { formatAddress } from '../tags/address';
 import type { EngValue, RawValue } from './codec';
 import { compileReader, encodeRegisters, fromEngineering, registerCount, withBit } from './codec';
 import type { ModbusReply, ModbusRequest } from './transport';
+import { payloadWrites } from '../shared/write-payload';
 
 export class WriteRefused extends Error {
   constructor(message: string) {
@@ -33,6 +34,36 @@ export function checkWrite(tags: ReadonlyMap<string, Tag>, name: unknown, value:
   if (tag.address.protocol !== 'modbus') throw new WriteRefused(`tag ${name} is not a Modbus tag (${formatAddress(tag.address)})`);
   if (tag.access !== 'read-write') throw new WriteRefused(`tag ${name} is read-only in the tag map; only read-write tags are written`);
   return { tag, raw: fromEngineering(tag, value) };
+}
+
+/** The writes a message asks for: topic + payload, or (no topic) a payload object of tag name -> value. */
+export function requestedWrites(msg: { readonly topic?: unknown; readonly payload?: unknown }): [string, unknown][] {
+  if (typeof msg.topic === 'string' && msg.topic) return [[msg.topic, msg.payload]];
+  const asked = payloadWrites(msg.payload);
+  if ('problem' in asked) throw new WriteRefused(`nothing to write: ${asked.problem}; set msg.topic to a tag name and msg.payload to its value, or msg.payload to {"tag name": value}`);
+  return asked.writes;
+}
+
+/** One requested write after its check: `tag` and `raw` when it may be sent, `error` when refused. */
+export interface CheckedWrite {
+  readonly name: string;
+  readonly value: unknown;
+  /** The tag, also for a refused write of a known tag (its address goes to the audit). */
+  readonly tag?: Tag;
+  readonly raw?: RawValue;
+  readonly error?: string;
+}
+
+/** Checks every write of a message before any is sent, so a message is never half applied. */
+export function checkWrites(tags: ReadonlyMap<string, Tag>, requested: readonly [string, unknown][]): CheckedWrite[] {
+  return requested.map(([name, value]) => {
+    try {
+      return { name, value, ...checkWrite(tags, name, value) };
+    } catch (err) {
+      const tag = tags.get(name);
+      return { name, value, error: err instanceof Error ? err.message : String(err), ...(tag ? { tag } : {}) };
+    }
+  });
 }
 
 function modbusAddress(tag: Tag): ModbusAddress {

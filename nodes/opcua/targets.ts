@@ -4,6 +4,7 @@
  */
 import type { Tag } from '../tags/tag';
 import { checkNodeId, looksLikeNodeId } from './node-id';
+import { payloadWrites } from '../shared/write-payload';
 
 export interface Target {
   /** The output topic: the tag name, or the NodeId when there is no tag. */
@@ -97,11 +98,12 @@ export function requestedWrites(msg: Asking, index: TagIndex | undefined): Write
   let pairs: [unknown, unknown][];
   if (msg.nodeId !== undefined && msg.nodeId !== null && msg.nodeId !== '') pairs = [[msg.nodeId, msg.payload]];
   else if (typeof msg.topic === 'string' && msg.topic.trim() !== '') pairs = [[msg.topic.trim(), msg.payload]];
-  else if (msg.payload && typeof msg.payload === 'object' && !Array.isArray(msg.payload) && !(msg.payload instanceof Date) && !Buffer.isBuffer(msg.payload)) {
-    pairs = Object.entries(msg.payload as Record<string, unknown>);
-    if (pairs.length === 0) throw new TargetError('nothing to write: msg.payload is an empty object');
-  } else {
-    throw new TargetError('nothing to write: set msg.topic to a tag name (or msg.nodeId to a NodeId) and msg.payload to the value, or msg.payload to {tag: value}');
+  else {
+    const asked = payloadWrites(msg.payload);
+    if ('problem' in asked) {
+      throw new TargetError(`nothing to write: ${asked.problem}; set msg.topic to a tag name (or msg.nodeId to a NodeId) and msg.payload to the value, or msg.payload to {tag: value}`);
+    }
+    pairs = asked.writes;
   }
   return pairs.map(([key, value]) => {
     const text = typeof key === 'string' ? key.trim() : String(key);
