@@ -6,6 +6,7 @@ const { loadAccounts } = require('./accounts');
 const { credentialSecret } = require('./credential-secret');
 const { basicAuthMiddleware, socketAuthMiddleware } = require('./http-auth');
 const { ROLES } = require('./roles');
+const { hubMiddleware } = require('./middleware');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -50,6 +51,8 @@ module.exports = {
     sessionExpiryTime: Number(env.HUB_SESSION_HOURS || 12) * 3600,
     users: accounts.map((a) => ({ username: a.username, password: a.password, permissions: ROLES[a.role].permissions })),
   },
+  // Every request (editor, admin API, dashboard, http-in) passes these first: see middleware.js.
+  httpAdminMiddleware: hubMiddleware({ say }),
   // Dashboard and HTTP-in endpoints need a login too, unless HUB_OPEN_HTTP=1 opens them (kiosk screens).
   httpNodeMiddleware: openHttp ? undefined : basicAuthMiddleware(accounts, 'Factory Hub'),
   ui: {

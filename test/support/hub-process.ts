@@ -129,9 +129,17 @@ export class HubProcess {
     });
   }
 
+  /**
+   * A request to this hub: every test reaches the hub through here, so how the hub is reached (scheme,
+   * which certificate is trusted) is decided in one place.
+   */
+  fetch(route: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.url}${route}`, init);
+  }
+
   /** An editor access token for a role's account. */
   async login(role: Role): Promise<string> {
-    const res = await fetch(`${this.url}/auth/token`, {
+    const res = await this.fetch('/auth/token', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -149,7 +157,7 @@ export class HubProcess {
 
   /** Admin API call with a bearer token. */
   api(token: string | undefined, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    return fetch(`${this.url}${route}`, {
+    return this.fetch(route, {
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),

@@ -1,0 +1,32 @@
+'use strict';
+// Express middleware that every request to the hub passes before Node-RED handles it. Node-RED mounts its
+// admin app at "/" ahead of the dashboard and the http-in nodes, so `httpAdminMiddleware` sees the editor,
+// the admin API, /ui and http-in alike. Each entry is one concern, in its own file, in the order it runs.
+
+/** @typedef {import('express').RequestHandler} Handler */
+
+/**
+ * @param {{ say: (line: string) => void }} _context
+ * @returns {Handler}
+ */
+function hubMiddleware(context) {
+  void context;
+  /** @type {Handler[]} */
+  const chain = [];
+  return function factoryHub(req, res, next) {
+    let i = 0;
+    /** @param {unknown} [err] */
+    const step = (err) => {
+      if (err !== undefined || i >= chain.length) return next(/** @type {any} */ (err));
+      const handler = chain[i++];
+      try {
+        handler(req, res, step);
+      } catch (e) {
+        next(e);
+      }
+    };
+    step();
+  };
+}
+
+module.exports = { hubMiddleware };
