@@ -6,7 +6,7 @@
 /** @typedef {import('express').RequestHandler} Handler */
 
 /**
- * @param {{ say: (line: string) => void }} _context
+ * @param {{ say: (line: string) => void }} context
  * @returns {Handler}
  */
 function hubMiddleware(context) {
