@@ -4,6 +4,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+const { convertHelpFile } = require('./help-lists');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -63,7 +64,10 @@ const nodesSrc = path.join(root, 'nodes');
 const sharedIcons = path.join(nodesSrc, 'icons');
 for (const file of walk(nodesSrc)) {
   if (file.endsWith('.ts') || file.startsWith(sharedIcons + path.sep)) continue;
-  copy(file, path.join(dist, 'nodes', path.relative(nodesSrc, file)));
+  const to = path.join(dist, 'nodes', path.relative(nodesSrc, file));
+  copy(file, to);
+  // Help texts: property lists become the HTML lists the editor shows (scripts/help-lists.js says why).
+  if (file.endsWith('.html') && file.includes(`${path.sep}locales${path.sep}`)) fs.writeFileSync(to, convertHelpFile(fs.readFileSync(file, 'utf8')));
 }
 
 // Node-RED looks for icons in an icons/ folder beside each node file; the product's icons serve every family.
