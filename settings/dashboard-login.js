@@ -205,8 +205,9 @@ function loginRequired(ctx) {
     const basic = basicCredentials(req.headers.authorization);
     if (!basic) {
       if (isNavigation(req)) return res.redirect(303, `${LOGIN_PATH}?next=${encodeURIComponent(safeNext(req.originalUrl))}`);
-      // Browsers (which send Sec-Fetch-*) get no Basic challenge: it would pop up the browser's own prompt.
-      if (!req.headers['sec-fetch-mode']) res.set('WWW-Authenticate', 'Basic realm="Factory Hub", charset="UTF-8"');
+      // Browsers (which send Sec-Fetch-Site; Node's fetch sends only Sec-Fetch-Mode) get no Basic
+      // challenge: it would pop up the browser's own prompt.
+      if (!req.headers['sec-fetch-site']) res.set('WWW-Authenticate', 'Basic realm="Factory Hub", charset="UTF-8"');
       return res.status(401).type('text/plain').send('Login required: log in at /factoryhub/login, or send HTTP Basic or an API token (Authorization: Bearer)');
     }
     ctx.guard.attempt({ ...basic, address: clientAddress(req), how: 'basic' }).then(
