@@ -64,7 +64,8 @@ function sameOrigin(req) {
   if (typeof from !== 'string' || !req.headers.host) return false;
   try {
     const url = new URL(from);
-    return url.host === req.headers.host && url.protocol === (req.secure ? 'https:' : 'http:');
+    // Host only: behind a TLS proxy (HUB_HTTP=1) the page is https while this request arrives as http.
+    return url.host === req.headers.host && (url.protocol === 'https:' || url.protocol === 'http:');
   } catch {
     return false;
   }
