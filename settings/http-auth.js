@@ -1,67 +1,52 @@
 'use strict';
-// HTTP Basic authentication for what Node-RED serves outside the editor: the dashboard (/ui, its
-// socket.io) and HTTP-in endpoints. Same accounts as the editor; every role may view.
-const crypto = require('node:crypto');
-const bcrypt = require('bcryptjs');
+// Every way into the hub, assembled once: the editor's login (editor-login.js), the dashboard's login
+// page and sessions (dashboard-login.js), HTTP Basic for machine clients and API tokens (api-tokens.js),
+// all through one login guard (login-guard.js: one limiter for all) and one login audit (auth-audit.js).
+// settings.js puts the pieces where Node-RED takes them.
+const path = require('node:path');
+const { ROLES } = require('./roles');
+const { createLoginGuard, clientAddress } = require('./login-guard');
+const { createAuthAudit } = require('./auth-audit');
+const { editorLoginHandler, authenticator } = require('./editor-login');
+const { createTokenStore, apiTokenHandler, adminAuthTokens } = require('./api-tokens');
+const { createSessionStore } = require('./dashboard-sessions');
+const { loginRoutes, loginRequired, socketLogin, dashboardIndex } = require('./dashboard-login');
 
-const CACHE_MS = 5 * 60 * 1000;
-
-/** @param {{ username: string, password: string }[]} accounts  password = bcrypt hash */
-function createVerifier(accounts) {
-  const byName = new Map(accounts.map((a) => [a.username, a]));
-  // bcrypt costs ~70 ms; a dashboard page loads dozens of assets, so remember good credentials briefly.
-  const verified = new Map();
-  /** @param {string | undefined} header @returns {Promise<string | null>} */
-  return async function verify(header) {
-    const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header || '');
-    if (!match) return null;
-    const key = crypto.createHash('sha256').update(match[1]).digest('hex');
-    const hit = verified.get(key);
-    if (hit && hit.until > Date.now()) return hit.username;
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return null;
-    const account = byName.get(decoded.slice(0, colon));
-    if (!account || !(await bcrypt.compare(decoded.slice(colon + 1), account.password))) return null;
-    if (verified.size > 1000) verified.clear();
-    verified.set(key, { username: account.username, until: Date.now() + CACHE_MS });
-    return account.username;
-  };
+/** @param {string} role @returns {'*' | string[]} */
+function permissionsOf(role) {
+  return Object.prototype.hasOwnProperty.call(ROLES, role) ? ROLES[role].permissions : [];
 }
 
 /**
- * @param {{ username: string, password: string }[]} accounts @param {string} realm
- * @returns {import('express').RequestHandler}
+ * @param {{ accounts: { username: string, role: string, password: string }[], userDir: string,
+ *   say: (line: string) => void, dashboardSessionHours: number }} options
  */
-function basicAuthMiddleware(accounts, realm) {
-  const verify = createVerifier(accounts);
-  return function hubBasicAuth(req, res, next) {
-    verify(req.headers.authorization).then(
-      (username) => {
-        if (username) {
-          res.locals.hubUser = username;
-          return next();
-        }
-        res.set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
-        res.status(401).send('Authentication required');
-      },
-      (err) => next(err),
-    );
+function createHubAuth({ accounts, userDir, say, dashboardSessionHours }) {
+  const audit = createAuthAudit({ userDir, say });
+  const guard = createLoginGuard({ accounts, audit });
+  const tokens = createTokenStore(userDir, { say });
+  const roles = new Map(accounts.map((a) => [a.username, a.role]));
+  const idleMs = dashboardSessionHours * 3600 * 1000;
+  const sessions = createSessionStore({ file: path.join(userDir, '.dashboard-sessions.json'), idleMs, say });
+  const ctx = { guard, sessions, audit, tokens, roleOf: (/** @type {string} */ name) => roles.get(name) };
+  return {
+    /** For middleware.js's chain, in this order: API tokens, the editor's login, the login page. */
+    chain: [apiTokenHandler(tokens, guard, audit, clientAddress), editorLoginHandler(guard), loginRoutes(ctx, { sessionMaxAgeS: Math.round(idleMs / 1000) })],
+    /** http-in endpoints. */
+    httpNodeMiddleware: loginRequired(ctx),
+    /** The dashboard's pages (ui.middleware) and its socket.io (ui.ioMiddleware). */
+    uiMiddleware: [loginRequired(ctx), dashboardIndex()],
+    ioMiddleware: socketLogin(ctx),
+    /** adminAuth.authenticate and adminAuth.tokens. */
+    authenticate: authenticator(guard, permissionsOf),
+    tokens: adminAuthTokens(tokens, permissionsOf),
+    /** A Node-RED log handler that takes its audit events (settings `logging`). */
+    logger: {
+      level: 'off',
+      audit: true,
+      handler: () => (/** @type {any} */ msg) => audit.fromNodeRed(msg),
+    },
   };
 }
 
-/**
- * @param {{ username: string, password: string }[]} accounts
- * @returns {(socket: { request: import('node:http').IncomingMessage }, next: (err?: Error) => void) => void}
- */
-function socketAuthMiddleware(accounts) {
-  const verify = createVerifier(accounts);
-  return function hubSocketAuth(socket, next) {
-    verify(socket.request.headers.authorization).then(
-      (username) => (username ? next() : next(new Error('Authentication required'))),
-      (err) => next(err),
-    );
-  };
-}
-
-module.exports = { basicAuthMiddleware, socketAuthMiddleware };
+module.exports = { createHubAuth, permissionsOf };

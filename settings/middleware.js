@@ -6,13 +6,15 @@
 /** @typedef {import('express').RequestHandler} Handler */
 
 /**
- * @param {{ say: (line: string) => void }} context
+ * @param {{ say: (line: string) => void, login?: { chain: Handler[] } }} context
  * @returns {Handler}
  */
 function hubMiddleware(context) {
-  void context;
   /** @type {Handler[]} */
-  const chain = [];
+  const chain = [
+    // API tokens, the editor's login (POST /auth/token, limited before Node-RED sees it), the dashboard's login page: http-auth.js.
+    ...(context.login ? context.login.chain : []),
+  ];
   return function factoryHub(req, res, next) {
     let i = 0;
     /** @param {unknown} [err] */

@@ -4,7 +4,8 @@
 const path = require('node:path');
 const { loadAccounts } = require('./accounts');
 const { credentialSecret } = require('./credential-secret');
-const { basicAuthMiddleware, socketAuthMiddleware } = require('./http-auth');
+const { createHubAuth } = require('./http-auth');
+const { keepUserDirPrivate } = require('./private-files');
 const { ROLES } = require('./roles');
 const { hubMiddleware } = require('./middleware');
 
@@ -19,6 +20,9 @@ function say(line) {
   // Node-RED's logger is not ready while settings load; these lines go straight to the console once.
   process.stdout.write(`[factory-hub] ${line}\n`);
 }
+
+// Before anything is written: what the hub writes is its user's alone, and older files are corrected.
+keepUserDirPrivate(userDir, say);
 
 const { accounts, created, fromEnv } = loadAccounts({ usersFile, env });
 if (created.length) {
@@ -35,6 +39,9 @@ if (secret.source === 'generated') {
   say('For a real line, set HUB_CREDENTIAL_SECRET instead and keep it in your secret store.');
 }
 
+// Logins (editor, dashboard, Basic, API tokens) through one limiter and one audit: http-auth.js.
+const login = createHubAuth({ accounts, userDir, say, dashboardSessionHours: Number(env.HUB_DASHBOARD_SESSION_HOURS || 24 * 7) });
+
 module.exports = {
   uiHost: env.HUB_HOST || '127.0.0.1',
   uiPort: env.HUB_PORT !== undefined ? Number(env.HUB_PORT) : 1880,
@@ -50,15 +57,19 @@ module.exports = {
     type: 'credentials',
     sessionExpiryTime: Number(env.HUB_SESSION_HOURS || 12) * 3600,
     users: accounts.map((a) => ({ username: a.username, password: a.password, permissions: ROLES[a.role].permissions })),
+    // Only passwords the hub's login guard has just checked get in (editor-login.js); API tokens (api-tokens.js).
+    authenticate: login.authenticate,
+    tokens: login.tokens,
   },
   // Every request (editor, admin API, dashboard, http-in) passes these first: see middleware.js.
-  httpAdminMiddleware: hubMiddleware({ say }),
-  // Dashboard and HTTP-in endpoints need a login too, unless HUB_OPEN_HTTP=1 opens them (kiosk screens).
-  httpNodeMiddleware: openHttp ? undefined : basicAuthMiddleware(accounts, 'Factory Hub'),
+  httpAdminMiddleware: hubMiddleware({ say, login }),
+  // Dashboard and HTTP-in endpoints need a login too (the login page, Basic or an API token), unless
+  // HUB_OPEN_HTTP=1 opens them (kiosk screens).
+  httpNodeMiddleware: openHttp ? undefined : login.httpNodeMiddleware,
   ui: {
     path: 'ui',
-    middleware: openHttp ? undefined : basicAuthMiddleware(accounts, 'Factory Hub'),
-    ioMiddleware: openHttp ? undefined : socketAuthMiddleware(accounts),
+    middleware: openHttp ? undefined : login.uiMiddleware,
+    ioMiddleware: openHttp ? undefined : login.ioMiddleware,
   },
 
   // Context that nodes persist (OEE state, counters) survives a restart; "memory" stays available.
@@ -74,6 +85,8 @@ module.exports = {
   diagnostics: { enabled: true, ui: false },
   logging: {
     console: { level: env.HUB_LOG_LEVEL || 'info', metrics: false, audit: env.HUB_AUDIT_LOG === '1' },
+    // Node-RED's audit events (the editor's logout) into the login audit.
+    factoryhubLogins: login.logger,
   },
   editorTheme: {
     page: { title: 'Factory Hub' },

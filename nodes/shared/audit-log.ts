@@ -1,6 +1,7 @@
 /**
  * The audit log: one JSON line per write to a machine (Modbus or OPC UA) in `writes-YYYY-MM-DD.jsonl`,
- * and one per tag-map change through the admin route in `tagmaps-YYYY-MM-DD.jsonl`, daily files (UTC
+ * one per tag-map change through the admin route in `tagmaps-YYYY-MM-DD.jsonl`, and one per login,
+ * logout, API-token use or refused attempt in `auth-YYYY-MM-DD.jsonl` (settings/auth-audit.js), daily files (UTC
  * dates) in `<userDir>/audit`, so IT can read who wrote or changed what, where and with which result.
  *
  * Bounded, because what is logged comes from messages and requests: every field is rendered to at
@@ -57,13 +58,27 @@ export interface WriteOrigin {
 }
 
 /**
+ * The hub's dashboard logins by socket id, process-wide: settings/dashboard-login.js adds a socket when
+ * it connects and removes it when it ends, so a dashboard widget's message (which carries
+ * `msg.socketid`) names the operator behind it.
+ */
+export const DASHBOARD_USERS = Symbol.for('factoryhub.dashboardUsers');
+
+function dashboardUser(socketId: unknown): unknown {
+  if (typeof socketId !== 'string') return undefined;
+  const users = (globalThis as Record<symbol, unknown>)[DASHBOARD_USERS];
+  return users instanceof Map ? (users as Map<string, unknown>).get(socketId) : undefined;
+}
+
+/**
  * The user and message id behind a message: node-red-dashboard puts the logged-in user in
- * `msg._client.user`, an http-in node behind a login in `msg.req.user`. Reads defensively: a message is
- * whatever a flow made it, getters that throw included.
+ * `msg._client.user`, an http-in node behind a login in `msg.req.user`, and a dashboard widget's
+ * message carries `msg.socketid`, which the hub's dashboard login maps to its user. Reads defensively:
+ * a message is whatever a flow made it, getters that throw included.
  */
 export function originOf(msg: unknown): WriteOrigin {
   try {
-    const m = msg as { _msgid?: unknown; _client?: { user?: unknown }; req?: { user?: unknown }; user?: unknown } | null;
+    const m = msg as { _msgid?: unknown; _client?: { user?: unknown }; req?: { user?: unknown }; user?: unknown; socketid?: unknown } | null;
     if (!m || typeof m !== 'object') return {};
     const name = (u: unknown): string | undefined => {
       if (typeof u === 'string') return u;
@@ -71,7 +86,7 @@ export function originOf(msg: unknown): WriteOrigin {
       if (o && typeof o === 'object') return typeof o.username === 'string' ? o.username : typeof o.name === 'string' ? o.name : undefined;
       return undefined;
     };
-    const user = name(m._client?.user) ?? name(m.req?.user) ?? name(m.user);
+    const user = name(m._client?.user) ?? name(m.req?.user) ?? name(dashboardUser(m.socketid)) ?? name(m.user);
     const msgId = typeof m._msgid === 'string' ? m._msgid : undefined;
     return { ...(user ? { user: user.slice(0, 100) } : {}), ...(msgId ? { msgId } : {}) };
   } catch {
@@ -95,8 +110,27 @@ export interface TagMapChangeEntry {
   readonly summary: string;
 }
 
-/** The two logs of a directory. */
-export type AuditKind = 'writes' | 'tagmaps';
+/** A login, logout, API-token use or refused attempt (settings/auth-audit.js). */
+export interface AuthEntry {
+  readonly time: string;
+  readonly kind: 'auth';
+  /** login, logout, token (a use of an API token), refused (an attempt that did not get in). */
+  readonly event: 'login' | 'logout' | 'token' | 'refused';
+  /** The way in: the editor's login, the dashboard's login page, HTTP Basic, an API token. */
+  readonly how: 'editor' | 'dashboard' | 'basic' | 'token';
+  /** The account, or the token's name, as given (an unknown name included). */
+  readonly user?: string;
+  readonly role?: string;
+  /** The client's address as the hub's socket sees it. */
+  readonly address?: string;
+  /** ok, or why it was refused: wrong-password, rate-limited, busy, unknown-token, revoked, bad-origin. */
+  readonly result: string;
+  /** Refusals of the same kind from the same address left out since the last line, when they are throttled. */
+  readonly repeated?: number;
+}
+
+/** The logs of a directory. */
+export type AuditKind = 'writes' | 'tagmaps' | 'auth';
 
 /** Longest rendering of one field, in characters; a longer one is cut with a marker. */
 export const MAX_FIELD = 1024;
@@ -209,7 +243,7 @@ export class AuditLog {
   }
 
   /** Appends one entry, bounded (see auditLine); resolves once the line is in the file. */
-  append(entry: AuditEntry | TagMapChangeEntry, kind: AuditKind = 'writes'): Promise<void> {
+  append(entry: AuditEntry | TagMapChangeEntry | AuthEntry, kind: AuditKind = 'writes'): Promise<void> {
     const line = auditLine(entry);
     const file = this.fileFor(new Date(entry.time), kind);
     return enqueue(this.dir, async () => {
@@ -245,6 +279,11 @@ export class AuditLog {
   /** Records a tag-map change through the admin route; rejects when the line cannot be written. */
   recordTagMapChange(change: Omit<TagMapChangeEntry, 'time' | 'kind'>): Promise<void> {
     return this.append({ time: new Date().toISOString(), kind: 'tagmap', ...change }, 'tagmaps');
+  }
+
+  /** Records a login, logout, token use or refusal; rejects when the line cannot be written. */
+  recordAuth(entry: Omit<AuthEntry, 'time' | 'kind'>): Promise<void> {
+    return this.append({ time: new Date().toISOString(), kind: 'auth', ...entry }, 'auth');
   }
 
   /**

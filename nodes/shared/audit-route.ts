@@ -53,6 +53,7 @@ const registered = new WeakMap<object, Set<string>>();
 
 export const AUDIT_WRITES_ROUTE = '/factoryhub/audit/writes';
 export const AUDIT_TAG_MAPS_ROUTE = '/factoryhub/audit/tag-maps';
+export const AUDIT_AUTH_ROUTE = '/factoryhub/audit/auth';
 
 /** Minimal shape of Node-RED's RED that the write nodes pass (they cast to it); at run time it is RED itself. */
 interface AdminApi {
@@ -72,6 +73,8 @@ interface AuditResponse {
 /** GET /factoryhub/audit/writes: the write audit (see registerAuditRoute). */
 export function registerAuditEndpoint(RED: AdminApi, log: AuditLog): void {
   registerAuditRoute(RED as unknown as AdminRed, log, AUDIT_WRITES_ROUTE, 'writes');
+  // The logins, logouts, token uses and refusals that settings/auth-audit.js writes in the same directory.
+  registerAuditRoute(RED as unknown as AdminRed, log, AUDIT_AUTH_ROUTE, 'auth');
 }
 
 /** GET /factoryhub/audit/tag-maps: the tag-map changes (see registerAuditRoute). */

@@ -19,7 +19,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Booking } from '../../simulator/erp-server';
 import type { Machine } from '../../simulator/machine';
-import { ROLE_PASSWORDS, basicAuth, repoRoot } from '../support/hub-process';
+import { basicAuth, repoRoot } from '../support/hub-process';
 import { TEST_SHIFT_NAME, startDemo } from '../support/demo-line';
 import type { RunningDemo } from '../support/demo-line';
 
@@ -104,7 +104,7 @@ describe('dashboard in a real browser (Chromium)', function () {
     const found = demo.line.line.machines.find((m) => m.name.split('/').pop() === 'labeller');
     assert.ok(found, 'the simulated line has a labeller');
     labeller = found;
-    context = await (browser as Browser).newContext({ viewport: { width: 1920, height: 1080 }, httpCredentials: { username: 'operator', password: ROLE_PASSWORDS.operator } });
+    context = await (browser as Browser).newContext({ viewport: { width: 1920, height: 1080 }, extraHTTPHeaders: { authorization: basicAuth('operator') } });
     // Nothing but the hub: the dashboard must not need the internet (a line network is often offline).
     await context.route((url) => url.origin !== new URL(demo.hub.url).origin, (route) => route.abort());
     page = await context.newPage();
@@ -362,7 +362,7 @@ describe('dashboard in a real browser (Chromium)', function () {
   it('fits a tablet, landscape and portrait, without horizontal scrolling', async () => {
     // The Operator page with its rows: the named stop.
     await jamStop();
-    const tablet = await (browser as Browser).newContext({ viewport: { width: 1024, height: 768 }, httpCredentials: { username: 'operator', password: ROLE_PASSWORDS.operator } });
+    const tablet = await (browser as Browser).newContext({ viewport: { width: 1024, height: 768 }, extraHTTPHeaders: { authorization: basicAuth('operator') } });
     try {
       await tablet.route((url) => url.origin !== new URL(demo.hub.url).origin, (route) => route.abort());
       const p = await tablet.newPage();
