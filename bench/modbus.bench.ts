@@ -1,33 +1,36 @@
 /**
- * Modbus benchmark (issue 9): our fh-modbus-read against node-red-contrib-modbus, and against a bare
- * modbus-serial loop reading the same blocks (the library's limit), on one local Modbus TCP server
- * holding the same 500 mixed-type tags over 1,000 holding registers (bench/modbus/layout.ts).
+ * Modbus benchmark (issue 16): our fh-modbus-read against node-red-contrib-modbus at its defaults and at
+ * its fastest documented setting ("Queue commands" off), and against the limit (a bare modbus-serial
+ * client with the same number of requests in flight, no decoding), on devices that answer at once, in
+ * 2 ms and in 10 ms. The device is a Modbus TCP server of our own (bench/modbus/server.ts) holding the
+ * same 500 mixed-type tags over 1,000 holding registers (bench/modbus/layout.ts), on a free loopback
+ * port (never 502).
  *
- * Each contender runs in its own child process (bench/modbus/contender.ts), one after the other,
- * at full speed for the same time; the server runs in another child (bench/modbus/server.ts), so its
- * CPU is not charged to a contender. Before timing, every decoded value is checked against the layout.
+ * Per latency, one after the other, each in its own child process (bench/modbus/contender.ts), at full
+ * speed for the same time: limit x1, limit x8, ours x1, ours x8 (requests in flight), peer (queue on),
+ * peer (queue off). The server runs in another child, so its CPU is not charged to a contender. Ours and
+ * the peer are checked value by value before timing and during the timed window.
  *
  *   npm run bench -- modbus
  *
- * Environment: BENCH_SECONDS (per contender, default 10), BENCH_WARMUP_MS (default 1500),
+ * Environment: BENCH_SECONDS (per contender, default 5), BENCH_WARMUP_MS (default 1500),
+ * BENCH_LATENCIES (ms, default "0,2,10"), BENCH_IN_FLIGHT (ours' and the limit's "many", default 8),
  * BENCH_PEER_RATE_MS (poll rate of each peer Modbus-Read node, default 1: its fastest),
- * BENCH_OURS_TRIGGER (input | interval, default input), BENCH_ONLY (e.g. "ours,bare"),
- * BENCH_PROFILE (e.g. "ours": V8 CPU profile of that contender into bench/results/),
- * BENCH_SERVER (stock | immediate, default stock: see ServerMode in bench/modbus/server.ts).
+ * BENCH_OURS_TRIGGER (input | interval, default input), BENCH_ONLY (e.g. "ours8,limit8"),
+ * BENCH_PROFILE (e.g. "ours8": V8 CPU profile of that contender into bench/results/).
  *
- * Prints the figures per contender, then one line: BENCH modbus values_per_s=... ratio=... (see end).
+ * Prints the figures per contender, then one line per latency:
+ *   BENCH modbus latency_ms=... values_per_s=... peer_values_per_s=... ratio=... (see the end)
  *
  * Choices that keep it fair (details where they are made):
  * - ours runs with interval 0 and is re-triggered by each output message: no idle time between scans
- *   and never two scans at once. A 1 ms interval (BENCH_OURS_TRIGGER=interval) waits for the next
- *   timer tick after each scan, which costs up to 1 ms per scan.
- * - the peer's Modbus-Read nodes poll every 1 ms (its fastest); its queue then refuses most polls, but
- *   slower rates (10..40 ms) give the same values/s, since its client sends one request per two 1 ms
- *   timers. Its client keeps the editor's defaults (queue on, command delay 1 ms, its minimum).
+ *   and never two scans at once (a scan sends its blocks together, up to the requests in flight).
+ * - the peer's Modbus-Read nodes poll every 1 ms (its fastest). Queue on: its client sends one command
+ *   per command delay (1 ms, its minimum). Queue off: every poll goes out at once, as many in flight as
+ *   the polls make.
  * - both runtimes are node-red-node-test-helper's, with its sinon spies removed after loading (they
  *   keep every message sent), and our nodes are compiled as tsc compiles them (modbus/compile.ts).
- * - the stock ServerTCP answers each request after a setTimeout(0), so ~1 ms per request bounds the
- *   bare loop and ours alike; BENCH_SERVER=immediate removes that bound, showing the clients' own cost.
+ * - every value ours and the peer deliver in the window is compared with the layout, by the same code.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -35,7 +38,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ContenderConfig, ContenderKind, ContenderMessage, ContenderResult } from './modbus/contender';
-import type { ServerCommand, ServerCpu, ServerMode, ServerReady } from './modbus/server';
+import type { ServerCommand, ServerCpu, ServerReady } from './modbus/server';
 import { MACHINES, REGISTERS, TAGS_PER_MACHINE, buildLayout, UNIT_ID } from './modbus/layout';
 import { planReads, planStats } from '../nodes/modbus/plan';
 import { validateRows } from '../nodes/tags/validate';
@@ -106,8 +109,8 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-async function startServer(mode: ServerMode): Promise<BenchServer> {
-  const child = fork(path.join(BENCH_DIR, 'modbus', 'server.ts'), [mode], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function startServer(latencyMs: number): Promise<BenchServer> {
+  const child = fork(path.join(BENCH_DIR, 'modbus', 'server.ts'), [String(latencyMs)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let nextId = 1;
   const waiting = new Map<number, (cpu: ServerCpu) => void>();
   const port = await new Promise<number>((resolve, reject) => {
@@ -143,6 +146,26 @@ interface Run {
   /** Server CPU (ms) and requests it served during the contender's window. */
   readonly serverCpuMs: number;
   readonly serverRequests: number;
+}
+
+/** One contender of a latency's round: its kind and the settings that make it this variant. */
+interface Variant {
+  readonly id: string;
+  readonly kind: ContenderKind;
+  readonly inFlight: number;
+  readonly peerQueue: boolean;
+  readonly label: string;
+}
+
+function variants(many: number): Variant[] {
+  return [
+    { id: 'limit1', kind: 'limit', inFlight: 1, peerQueue: true, label: 'limit: bare modbus-serial, 1 in flight, no decoding' },
+    { id: `limit${many}`, kind: 'limit', inFlight: many, peerQueue: true, label: `limit: bare modbus-serial, ${many} in flight, no decoding` },
+    { id: 'ours1', kind: 'ours', inFlight: 1, peerQueue: true, label: 'ours: fh-modbus-read, output scan, 1 in flight' },
+    { id: `ours${many}`, kind: 'ours', inFlight: many, peerQueue: true, label: `ours: fh-modbus-read, output scan, ${many} in flight` },
+    { id: 'peer', kind: 'peer', inFlight: 1, peerQueue: true, label: 'peer: node-red-contrib-modbus, queue on (its default) + Function decoders' },
+    { id: 'peerfast', kind: 'peer', inFlight: 1, peerQueue: false, label: 'peer: node-red-contrib-modbus, queue off (its fastest) + Function decoders' },
+  ];
 }
 
 async function runContender(kind: ContenderKind, cfg: ContenderConfig, server: BenchServer, profile: boolean): Promise<Run> {
@@ -207,11 +230,11 @@ interface Figures {
 function figures(run: Run, tagCount: number): Figures {
   const r = run.result;
   const cpuMs = r.cpuUserMs + r.cpuSystemMs;
-  // The bare loop decodes nothing: its "values" are the tag values its scans carried, for comparison only.
-  const values = r.kind === 'bare' ? r.scans * tagCount : r.values;
+  // The limit decodes nothing: its "values" are the tag values its scans carried, for comparison only.
+  const values = r.kind === 'limit' ? r.scans * tagCount : r.values;
   return {
     scansPerS: r.scans / r.seconds,
-    valuesPerS: r.values / r.seconds,
+    valuesPerS: values / r.seconds,
     requestsPerS: r.requests / r.seconds,
     cpuMs,
     cpuPercent: (100 * cpuMs) / (r.seconds * 1000),
@@ -226,39 +249,34 @@ const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
 const k = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'nan');
 
-const LABEL: Record<ContenderKind, string> = {
-  bare: 'bare modbus-serial loop (no decoding)',
-  ours: 'ours: fh-modbus-read, output scan',
-  peer: 'peer: node-red-contrib-modbus + Function decoders',
-};
-
-function printRun(run: Run, f: Figures): void {
+function printRun(v: Variant, run: Run, f: Figures): void {
   const r = run.result;
-  console.log(`\n${LABEL[r.kind]}  (${r.seconds.toFixed(1)} s, ${r.verified} values checked)`);
+  const checked = r.kind === 'limit' ? '' : `, ${f0(r.checkedInWindow)} checked in the window, ${f0(r.wrongInWindow)} wrong`;
+  console.log(`\n${v.label}  (${r.seconds.toFixed(1)} s, ${r.verified} values checked before${checked})`);
   console.log(`  scans/s          ${f2(f.scansPerS)}${r.kind === 'peer' ? '  (decoded values / 500: the peer has no scan)' : ''}`);
-  if (r.kind !== 'bare') console.log(`  values/s         ${f0(f.valuesPerS)}`);
+  console.log(`  values/s         ${f0(f.valuesPerS)}${r.kind === 'limit' ? '  (tag values the scans carried, undecoded)' : ''}`);
   console.log(`  requests/s       ${f0(f.requestsPerS)}  (server served ${f0(run.serverRequests / r.seconds)}/s)`);
   if (r.kind === 'peer') console.log(`  polls/s          ${f0(r.polls / r.seconds)}  (Modbus-Read polls issued)`);
-  console.log(`  messages/s       ${r.kind === 'bare' ? '-' : f0(r.messages / r.seconds)}`);
-  const per = r.kind === 'bare' ? ' (per 1,000 tag values read, undecoded)' : '';
+  console.log(`  messages/s       ${r.kind === 'limit' ? '-' : f0(r.messages / r.seconds)}`);
   console.log(`  CPU              ${f0(f.cpuMs)} ms (user ${f0(r.cpuUserMs)}, system ${f0(r.cpuSystemMs)}) = ${f0(f.cpuPercent)} % of one core`);
-  console.log(`                   ${f3(f.cpuMsPer1000)} ms per 1,000 values${per}; ${f3(f.cpuMsPerScan)} ms per scan`);
+  console.log(`                   ${f3(f.cpuMsPer1000)} ms per 1,000 values; ${f3(f.cpuMsPerScan)} ms per scan`);
   console.log(`  server CPU       ${f0(f.serverCpuPercent)} % of one core`);
   console.log(`  memory           rss ${f0(r.rssStartMb)} -> ${f0(r.rssEndMb)} MB (max ${f0(r.rssMaxMb)}), heap used ${f0(r.heapUsedMb)} MB`);
   for (const n of r.notes) console.log(`  note: ${n}`);
 }
 
 async function main(): Promise<void> {
-  const seconds = envNumber('BENCH_SECONDS', 10, 0.5);
+  const seconds = envNumber('BENCH_SECONDS', 5, 0.5);
   const warmupMs = envNumber('BENCH_WARMUP_MS', 1500, 0);
   const peerRateMs = envNumber('BENCH_PEER_RATE_MS', 1, 1);
+  const many = envNumber('BENCH_IN_FLIGHT', 8, 2);
   const oursTrigger = process.env.BENCH_OURS_TRIGGER === 'interval' ? 'interval' : 'input';
-  const serverMode: ServerMode = process.env.BENCH_SERVER === 'immediate' ? 'immediate' : 'stock';
-  const all: ContenderKind[] = ['bare', 'ours', 'peer'];
-  const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const kinds = only.length ? all.filter((x) => only.includes(x)) : all;
-  const profiled = (process.env.BENCH_PROFILE ?? '').split(',').map((s) => s.trim());
-  const peer = kinds.includes('peer') ? peerInfo() : undefined;
+  const latencies = (process.env.BENCH_LATENCIES ?? '0,2,10').split(',').map((x) => Number(x.trim()));
+  if (latencies.some((x) => !Number.isFinite(x) || x < 0)) throw new Error(`BENCH_LATENCIES must be ms >= 0, not "${process.env.BENCH_LATENCIES}"`);
+  const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const chosen = variants(many).filter((v) => !only.length || only.includes(v.id));
+  const profiled = (process.env.BENCH_PROFILE ?? '').split(',').map((x) => x.trim());
+  const peer = chosen.some((v) => v.kind === 'peer') ? peerInfo() : undefined;
 
   const { tags: benchTags } = buildLayout();
   const { tags } = validateRows(benchTags.map((t) => t.row));
@@ -270,32 +288,43 @@ async function main(): Promise<void> {
   console.log(`plan: ${stats.requests} FC3 requests per scan (${plan.blocks.map((b) => `${b.start}+${b.count}`).join(', ')}), ${stats.registersRead} registers read, ${stats.registersWasted} of them in gaps`);
   if (peer) console.log(`peer: node-red-contrib-modbus@${peer.version}, ${peer.how}`);
   console.log(
-    `each contender: own process, ${warmupMs} ms warm-up, then ${seconds} s measured; server: modbus-serial ServerTCP in its own process` +
-      `${serverMode === 'immediate' ? ' answering from setImmediate (BENCH_SERVER=immediate)' : ' (stock: answers each request after a setTimeout 0, >= 1 ms)'}; ` +
-      `ours: ${oursTrigger === 'input' ? 'interval 0, re-triggered by each output' : 'interval 1 ms'}; peer: Modbus-Read rate ${peerRateMs} ms, client queue on, command delay 1 ms`,
+    `each contender: own process, ${warmupMs} ms warm-up, then ${seconds} s measured; server: our own Modbus TCP server in its own process on a free loopback port, ` +
+      `answering each request ${latencies.join(' / ')} ms after it arrived; ours: ${oursTrigger === 'input' ? 'interval 0, re-triggered by each output' : 'interval 1 ms'}; ` +
+      `peer: Modbus-Read rate ${peerRateMs} ms, command delay 1 ms, queue on and off`,
   );
 
   // Under bench/node_modules: git- and lint-ignored, and modbus-serial resolves to the repo's from there.
   const nodesDir = compileNodes(path.resolve(BENCH_DIR, '..'), path.join(BENCH_DIR, 'node_modules', '.cache', 'factoryhub-nodes-js'));
   const loadBefore = os.loadavg()[0];
-  const server = await startServer(serverMode);
-  const runs = new Map<ContenderKind, { run: Run; f: Figures }>();
+  const lines: string[] = [];
   let failed = false;
-  try {
-    const cfg: ContenderConfig = { port: server.port, seconds, warmupMs, peerRateMs, oursTrigger, peerDir: BENCH_DIR, nodesDir };
-    for (const kind of kinds) {
-      try {
-        const run = await runContender(kind, cfg, server, profiled.includes(kind));
-        const f = figures(run, tags.length);
-        runs.set(kind, { run, f });
-        printRun(run, f);
-      } catch (err) {
-        failed = true;
-        console.error(`\n${LABEL[kind]}: FAILED\n${err instanceof Error ? err.message : String(err)}`);
+  for (const latencyMs of latencies) {
+    console.log(`\n=== device answering ${latencyMs === 0 ? 'at once' : `in ${latencyMs} ms`}`);
+    const server = await startServer(latencyMs);
+    const runs = new Map<string, { run: Run; f: Figures }>();
+    try {
+      for (const v of chosen) {
+        const cfg: ContenderConfig = { port: server.port, seconds, warmupMs, peerRateMs, oursTrigger, peerDir: BENCH_DIR, nodesDir, inFlight: v.inFlight, peerQueue: v.peerQueue };
+        try {
+          const run = await runContender(v.kind, cfg, server, profiled.includes(v.id));
+          if (run.result.wrongInWindow > 0) throw new Error(`${run.result.wrongInWindow} of ${run.result.checkedInWindow} values in the window were wrong`);
+          const f = figures(run, tags.length);
+          runs.set(v.id, { run, f });
+          printRun(v, run, f);
+        } catch (err) {
+          failed = true;
+          console.error(`\n${v.label}: FAILED\n${err instanceof Error ? err.message : String(err)}`);
+        }
       }
+    } finally {
+      await server.stop();
     }
-  } finally {
-    await server.stop();
+    const line = benchLine(latencyMs, many, runs, seconds);
+    if (line) {
+      console.log(line.targets);
+      console.log(line.bench);
+      lines.push(line.bench);
+    } else if (!failed) console.log('\n(no BENCH line: it needs every contender; BENCH_ONLY left some out)');
   }
 
   // Contenders run one after the other: other work on the machine in between skews the comparison.
@@ -303,41 +332,44 @@ async function main(): Promise<void> {
   const loadAfter = os.loadavg()[0];
   console.log(`\nmachine: ${cores} cores, load average (1 min) ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`);
   if (Math.max(loadBefore, loadAfter) > cores) console.log(`warning: the machine was busy with other work (load > ${cores}): the figures are noisy, run again when it is idle`);
-
-  const ours = runs.get('ours');
-  const theirs = runs.get('peer');
-  const bare = runs.get('bare');
-  if (ours && theirs && bare) {
-    const ratio = ours.f.valuesPerS / theirs.f.valuesPerS;
-    const bareFraction = ours.f.scansPerS / bare.f.scansPerS;
-    const ceiling = bare.f.scansPerS / theirs.f.scansPerS;
-    console.log(`ceiling: the bare loop reads ${k(ceiling, 2)} x the peer's values/s: a client that waits for each answer (ours, the bare loop) cannot beat the peer by more on this server`);
-    console.log(`targets: ratio ${k(ratio, 2)} (>= 3: ${ratio >= 3 ? 'met' : 'NOT met'}), bare_fraction ${k(bareFraction, 3)} (>= 0.8: ${bareFraction >= 0.8 ? 'met' : 'NOT met'})`);
-    console.log(
-      [
-        'BENCH modbus',
-        `values_per_s=${k(ours.f.valuesPerS, 0)}`,
-        `peer_values_per_s=${k(theirs.f.valuesPerS, 0)}`,
-        `ratio=${k(ratio, 2)}`,
-        `bare_fraction=${k(bareFraction, 3)}`,
-        `cpu_ms_per_1000=${k(ours.f.cpuMsPer1000, 3)}`,
-        `peer_cpu_ms_per_1000=${k(theirs.f.cpuMsPer1000, 3)}`,
-        `scans_per_s=${k(ours.f.scansPerS, 1)}`,
-        `peer_scans_per_s=${k(theirs.f.scansPerS, 1)}`,
-        `bare_scans_per_s=${k(bare.f.scansPerS, 1)}`,
-        `bare_over_peer=${k(ceiling, 2)}`,
-        `rss_mb=${k(ours.run.result.rssEndMb, 0)}`,
-        `peer_rss_mb=${k(theirs.run.result.rssEndMb, 0)}`,
-        `seconds=${seconds}`,
-        `server=${serverMode}`,
-        `load=${Math.max(loadBefore, loadAfter).toFixed(1)}`,
-        `peer=node-red-contrib-modbus@${peer?.version ?? '?'}+${peer?.modbusSerial ?? '?'}`,
-      ].join(' '),
-    );
-  } else if (!failed) {
-    console.log('\n(no BENCH line: it needs all three contenders; BENCH_ONLY left some out)');
-  }
+  if (lines.length) console.log(`\n${lines.join('\n')}`);
   if (failed) process.exitCode = 1;
+
+  function benchLine(latencyMs: number, n: number, runs: Map<string, { run: Run; f: Figures }>, secs: number): { targets: string; bench: string } | undefined {
+    const [ours1, oursN, limitN, peerDefault, peerFast] = ['ours1', `ours${n}`, `limit${n}`, 'peer', 'peerfast'].map((id) => runs.get(id));
+    if (!ours1 || !oursN || !limitN || !peerDefault || !peerFast) return undefined;
+    const ratio = oursN.f.valuesPerS / peerFast.f.valuesPerS;
+    const limitFraction = oursN.f.valuesPerS / limitN.f.valuesPerS;
+    const speedup = oursN.f.valuesPerS / ours1.f.valuesPerS;
+    const cpuRatio = oursN.f.cpuMsPer1000 / peerFast.f.cpuMsPer1000;
+    const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+    const targets =
+      `targets at ${latencyMs} ms: ratio ${k(ratio, 2)} (>= 1: ${met(ratio >= 1)}), limit_fraction ${k(limitFraction, 3)} (>= 0.8: ${met(limitFraction >= 0.8)}), ` +
+      `CPU per value ${k(cpuRatio, 2)} x the peer's fastest (<= 0.5: ${met(cpuRatio <= 0.5)})` +
+      (latencyMs >= 10 ? `, ${n} in flight ${k(speedup, 2)} x 1 in flight (>= 5: ${met(speedup >= 5)})` : '');
+    const bench = [
+      'BENCH modbus',
+      `latency_ms=${latencyMs}`,
+      `values_per_s=${k(oursN.f.valuesPerS, 0)}`,
+      `peer_values_per_s=${k(peerFast.f.valuesPerS, 0)}`,
+      `peer_default_values_per_s=${k(peerDefault.f.valuesPerS, 0)}`,
+      `ratio=${k(ratio, 2)}`,
+      `limit_fraction=${k(limitFraction, 3)}`,
+      `in_flight=${n}`,
+      `ours1_values_per_s=${k(ours1.f.valuesPerS, 0)}`,
+      `speedup_over_1=${k(speedup, 2)}`,
+      `limit_values_per_s=${k(limitN.f.valuesPerS, 0)}`,
+      `cpu_ms_per_1000=${k(oursN.f.cpuMsPer1000, 3)}`,
+      `peer_cpu_ms_per_1000=${k(peerFast.f.cpuMsPer1000, 3)}`,
+      `peer_default_cpu_ms_per_1000=${k(peerDefault.f.cpuMsPer1000, 3)}`,
+      `rss_mb=${k(oursN.run.result.rssEndMb, 0)}`,
+      `peer_rss_mb=${k(peerFast.run.result.rssEndMb, 0)}`,
+      `seconds=${secs}`,
+      `load=${os.loadavg()[0].toFixed(1)}`,
+      `peer=node-red-contrib-modbus@${peer?.version ?? '?'}+${peer?.modbusSerial ?? '?'}`,
+    ].join(' ');
+    return { targets, bench };
+  }
 }
 
 main().catch((err: unknown) => {

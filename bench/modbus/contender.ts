@@ -2,10 +2,16 @@
  * Child process of the Modbus benchmark: runs ONE contender against the bench server at full speed,
  * checks its decoded values against the layout first, then measures a window of BENCH_SECONDS.
  *
- *   bare  a plain modbus-serial client reading the planner's blocks back to back, no decoding
- *   ours  Node-RED (node-red-node-test-helper) with fh-modbus-client + fh-tag-map + fh-modbus-read
+ *   limit a plain modbus-serial client reading the planner's blocks with the same number of requests in
+ *         flight as ours (cfg.inFlight), no decoding: what the library does without a node around it
+ *   ours  Node-RED (node-red-node-test-helper) with fh-modbus-client (cfg.inFlight requests in flight)
+ *         + fh-tag-map + fh-modbus-read
  *   peer  Node-RED with node-red-contrib-modbus (Modbus-Client + one Modbus-Read per block) and a
- *         Function node per block doing the decoding a user of the peer must add
+ *         Function node per block doing the decoding a user of the peer must add; its client's queue
+ *         on (its default) or off (its fastest documented setting), cfg.peerQueue
+ *
+ * Ours and the peer are checked value by value before timing AND during the timed window: every value
+ * of every message is compared with the layout (the same check, so the same cost, for both).
  *
  * One process per contender: its CPU time and memory are its own, and the peer's modules are never
  * loaded next to ours. Talks to the parent over IPC (see ContenderMessage).
@@ -23,10 +29,10 @@ import type { ReadBlock } from '../../nodes/modbus/plan';
 import type * as ValidateModule from '../../nodes/tags/validate';
 import type { Tag } from '../../nodes/tags/tag';
 import type { BenchTag } from './layout';
-import { UNIT_ID, buildLayout, mismatches } from './layout';
+import { UNIT_ID, buildLayout, mismatches, sameValue } from './layout';
 import { decoderSource } from './peer-decoder';
 
-export type ContenderKind = 'bare' | 'ours' | 'peer';
+export type ContenderKind = 'limit' | 'ours' | 'peer';
 
 export interface ContenderConfig {
   readonly port: number;
@@ -40,15 +46,19 @@ export interface ContenderConfig {
   readonly peerDir: string;
   /** Our nodes compiled to JavaScript as tsc does for dist/ (see compile.ts). */
   readonly nodesDir: string;
+  /** Requests in flight: ours (its client's setting) and the limit. */
+  readonly inFlight: number;
+  /** The peer's client queue ("Queue commands"): on is its default, off its fastest. */
+  readonly peerQueue: boolean;
 }
 
 export interface ContenderResult {
   readonly type: 'result';
   readonly kind: ContenderKind;
   readonly seconds: number;
-  /** Complete scans (bare, ours); for the peer, decoded values / tag count. */
+  /** Complete scans (ours); limit: requests / blocks; for the peer, decoded values / tag count. */
   readonly scans: number;
-  /** Decoded tag values delivered (0 for bare). */
+  /** Decoded tag values delivered (0 for the limit). */
   readonly values: number;
   /** Read requests answered. */
   readonly requests: number;
@@ -64,6 +74,9 @@ export interface ContenderResult {
   readonly heapUsedMb: number;
   /** Tag values compared with the layout before timing (all of them). */
   readonly verified: number;
+  /** Tag values compared with the layout during the timed window, and how many of them were wrong. */
+  readonly checkedInWindow: number;
+  readonly wrongInWindow: number;
   readonly notes: readonly string[];
 }
 
@@ -78,6 +91,22 @@ interface Counters {
   requests: number;
   polls: number;
   messages: number;
+  checked: number;
+  wrong: number;
+}
+
+const counters = (): Counters => ({ scans: 0, values: 0, requests: 0, polls: 0, messages: 0, checked: 0, wrong: 0 });
+
+/** Checks every value of a payload (tag name -> value) against the layout; counts into c. */
+function checker(bench: readonly BenchTag[], c: Counters): (payload: Record<string, unknown>) => void {
+  const expected = new Map(bench.map((t) => [t.name, t.expected]));
+  return (payload) => {
+    for (const name in payload) {
+      c.checked++;
+      const want = expected.get(name);
+      if (want === undefined || !sameValue(payload[name], want)) c.wrong++;
+    }
+  };
 }
 
 const HOST = '127.0.0.1';
@@ -131,6 +160,8 @@ async function measure(kind: ContenderKind, cfg: ContenderConfig, c: Counters, n
     requests: c.requests - before.requests,
     polls: c.polls - before.polls,
     messages: c.messages - before.messages,
+    checkedInWindow: c.checked - before.checked,
+    wrongInWindow: c.wrong - before.wrong,
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     rssStartMb: mb(rssStart),
@@ -162,37 +193,39 @@ function layoutTags(): { bench: readonly BenchTag[]; tags: Tag[]; blocks: readon
   return { bench, tags, blocks: plan.blocks, image };
 }
 
-// ---------------------------------------------------------------------------------------------- bare
+// ---------------------------------------------------------------------------------------------- limit
 
-async function runBare(cfg: ContenderConfig): Promise<ContenderResult> {
+async function runLimit(cfg: ContenderConfig): Promise<ContenderResult> {
   const { blocks, image } = layoutTags();
   const client = new ModbusRTU();
   await client.connectTCP(HOST, { port: cfg.port });
   client.setID(UNIT_ID);
   client.setTimeout(1000);
-  const c: Counters = { scans: 0, values: 0, requests: 0, polls: 0, messages: 0 };
+  const c = counters();
   // The server answers what it holds: check one scan's registers against the image.
   let verified = 0;
   for (const b of blocks) {
     const { data } = await client.readHoldingRegisters(b.start, b.count);
     for (let i = 0; i < b.count; i++) {
-      if (data[i] !== image[b.start + i]) throw new Error(`bare: register ${b.start + i} is ${data[i]}, want ${image[b.start + i]}`);
+      if (data[i] !== image[b.start + i]) throw new Error(`limit: register ${b.start + i} is ${data[i]}, want ${image[b.start + i]}`);
     }
     verified += b.items.length;
   }
   let running = true;
-  const loop = (async () => {
+  let next = 0;
+  // cfg.inFlight workers, each sending the next block of the scan as soon as its last one is answered.
+  const worker = async (): Promise<void> => {
     while (running) {
-      for (const b of blocks) {
-        await client.readHoldingRegisters(b.start, b.count);
-        c.requests++;
-      }
-      c.scans++;
+      const b = blocks[next];
+      next = (next + 1) % blocks.length;
+      await client.readHoldingRegisters(b.start, b.count);
+      if (++c.requests % blocks.length === 0) c.scans++;
     }
-  })();
-  const result = await measure('bare', cfg, c, [], verified);
+  };
+  const workers = Array.from({ length: cfg.inFlight }, worker);
+  const result = await measure('limit', cfg, c, [], verified);
   running = false;
-  await loop;
+  await Promise.all(workers);
   await new Promise<void>((r) => client.close(() => r()));
   return result;
 }
@@ -244,7 +277,7 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
   const interval = cfg.oursTrigger === 'interval' ? 1 : 0;
   const flow: Record<string, unknown>[] = [
     { id: 'tab', type: 'tab' },
-    { id: 'dev', type: 'fh-modbus-client', name: 'bench', transport: 'tcp', host: HOST, port: cfg.port, unitId: UNIT_ID, timeout: 1000, reconnectMax: 30 },
+    { id: 'dev', type: 'fh-modbus-client', name: 'bench', transport: 'tcp', host: HOST, port: cfg.port, unitId: UNIT_ID, timeout: 1000, reconnectMax: 30, maxInFlight: cfg.inFlight },
     { id: 'map', type: 'fh-tag-map', name: 'bench', rows: bench.map((t) => t.row) },
     { id: 'read', type: 'fh-modbus-read', z: 'tab', client: 'dev', tagMap: 'map', prefix: '', interval, output: 'scan', staleAfter: 10, maxGap: 10, wires: [['count']] },
     { id: 'count', type: 'helper', z: 'tab' },
@@ -254,7 +287,8 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
   const read = helper.getNode('read');
   await until('fh-modbus-client to connect', () => client.connection().state.kind === 'connected');
 
-  const c: Counters = { scans: 0, values: 0, requests: 0, polls: 0, messages: 0 };
+  const c = counters();
+  const check = checker(bench, c);
   const notes: string[] = [];
   let first: Record<string, unknown> | undefined;
   let bad = 0;
@@ -265,6 +299,7 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
       c.scans++;
       c.requests += blocks.length;
       c.values += countValues(msg.payload);
+      check(msg.payload as Record<string, unknown>);
       first ??= msg.payload as Record<string, unknown>;
     } else bad++;
     if (running && interval === 0) read.receive({ payload: 'scan' });
@@ -302,7 +337,7 @@ async function runPeer(cfg: ContenderConfig): Promise<ContenderResult> {
       type: 'modbus-client',
       name: 'bench',
       clienttype: 'tcp',
-      bufferCommands: true,
+      bufferCommands: cfg.peerQueue,
       stateLogEnabled: false,
       queueLogEnabled: false,
       failureLogEnabled: false,
@@ -368,7 +403,8 @@ async function runPeer(cfg: ContenderConfig): Promise<ContenderResult> {
   if (process.env.BENCH_SHOW_DECODER) console.log(decoderSource(blocks[0], bench));
 
   await startRuntime([peerClient, peerRead, functionNode], flow);
-  const c: Counters = { scans: 0, values: 0, requests: 0, polls: 0, messages: 0 };
+  const c = counters();
+  const check = checker(bench, c);
   const notes: string[] = [];
   (helper.getNode('pc') as unknown as EventEmitter).on('readModbus', () => c.polls++);
   const seen = new Map<string, unknown>();
@@ -379,6 +415,7 @@ async function runPeer(cfg: ContenderConfig): Promise<ContenderResult> {
     const n = countValues(msg.payload);
     c.values += n;
     c.scans += n / bench.length;
+    check(msg.payload as Record<string, unknown>);
     if (verifying) for (const [k, v] of Object.entries(msg.payload as Record<string, unknown>)) seen.set(k, v);
   });
   await until('the peer to decode every tag once', () => seen.size >= bench.length, 20000);
@@ -411,7 +448,7 @@ async function main(): Promise<void> {
   const repo = path.resolve(__dirname, '..', '..');
   const ours = require.resolve('modbus-serial', { paths: [nodesDir] });
   if (ours !== require.resolve('modbus-serial', { paths: [repo] })) throw new Error(`compiled nodes resolve modbus-serial to ${ours}`);
-  const run = kind === 'bare' ? runBare : kind === 'ours' ? runOurs : kind === 'peer' ? runPeer : undefined;
+  const run = kind === 'limit' ? runLimit : kind === 'ours' ? runOurs : kind === 'peer' ? runPeer : undefined;
   if (!run) throw new Error(`unknown contender ${kind}`);
   const result = await run(cfg);
   await sleep(100);

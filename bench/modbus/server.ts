@@ -1,20 +1,18 @@
 /**
- * Child process of the Modbus benchmark: one modbus-serial ServerTCP on 127.0.0.1 (ephemeral port)
- * holding the layout's register image, in its own process so that serving does not share the event
- * loop (or the CPU account) of the contender. Talks to the parent over IPC:
+ * Child process of the Modbus benchmark: a Modbus TCP device of our own on 127.0.0.1, on a free port
+ * the kernel picks (never 502: it runs as a normal user and beside anything that holds 502), holding the
+ * layout's register image, answering each FC3 request a set time after it arrived (argv[2], ms; 0 = at
+ * once). Requests in flight are answered independently, by transaction id, as a device with a request
+ * queue does. Own process: serving shares neither the event loop nor the CPU account of a contender.
+ * Hand-rolled rather than modbus-serial's ServerTCP, which answers from a setTimeout(0) (>= 1 ms) and
+ * turns port 0 into 502. Talks to the parent over IPC:
  *   -> { type: 'ready', port }          once listening
  *   <- { type: 'cpu', id }              -> { type: 'cpu', id, user, system, requests } (µs, cumulative)
  *   <- { type: 'stop' }                 closes and exits; so does a lost parent.
  */
-import { ServerTCP } from 'modbus-serial';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { REGISTERS, buildLayout } from './layout';
-
-class ModbusException extends Error {
-  constructor(readonly modbusErrorCode: number) {
-    super(`exception ${modbusErrorCode}`);
-  }
-}
 
 export interface ServerReady {
   readonly type: 'ready';
@@ -31,54 +29,76 @@ export interface ServerCpu {
 
 export type ServerCommand = { readonly type: 'cpu'; readonly id: number } | { readonly type: 'stop' };
 
-/**
- * ServerTCP answers each request from a `setTimeout(..., 0)`: at least 1 ms per request, which bounds
- * every contender at ~600-700 requests/s whatever its own cost. `immediate` answers from setImmediate
- * instead (a device that answers at once), so the contenders' own costs show.
- */
-export type ServerMode = 'stock' | 'immediate';
-
-function answerImmediately(): void {
-  const timeout = globalThis.setTimeout;
-  const patched = (fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]): unknown =>
-    ms ? timeout(fn, ms, ...args) : setImmediate(fn, ...args);
-  globalThis.setTimeout = patched as unknown as typeof setTimeout;
+function exception(head: Buffer, fc: number, code: number): Buffer {
+  const out = Buffer.alloc(9);
+  head.copy(out, 0, 0, 7);
+  out.writeUInt16BE(3, 4);
+  out[7] = fc | 0x80;
+  out[8] = code;
+  return out;
 }
 
 async function main(): Promise<void> {
-  if ((process.argv[2] as ServerMode | undefined) === 'immediate') answerImmediately();
+  const delayMs = Number(process.argv[2] ?? 0);
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error(`delay must be ms >= 0, not ${process.argv[2]}`);
   const { image } = buildLayout();
+  // The image as big-endian bytes: an answer is one copy.
+  const bytes = Buffer.alloc(2 * REGISTERS);
+  image.forEach((v, i) => bytes.writeUInt16BE(v, 2 * i));
   let requests = 0;
-  const check = (addr: number, length: number): void => {
-    requests++;
-    if (addr < 0 || addr + length > REGISTERS) throw new ModbusException(2);
+
+  const answer = (req: Buffer): Buffer => {
+    const fc = req[7];
+    if (fc !== 3) return exception(req, fc, 1);
+    const address = req.readUInt16BE(8);
+    const count = req.readUInt16BE(10);
+    if (count < 1 || count > 125 || address + count > REGISTERS) return exception(req, fc, 2);
+    const out = Buffer.allocUnsafe(9 + 2 * count);
+    req.copy(out, 0, 0, 7);
+    out.writeUInt16BE(3 + 2 * count, 4);
+    out[7] = 3;
+    out[8] = 2 * count;
+    bytes.copy(out, 9, 2 * address, 2 * (address + count));
+    return out;
   };
-  const vector = {
-    getHoldingRegister: (addr: number): number => {
-      check(addr, 1);
-      return image[addr];
-    },
-    getMultipleHoldingRegisters: (addr: number, length: number): number[] => {
-      check(addr, length);
-      return Array.from(image.subarray(addr, addr + length));
-    },
-  };
-  const server = new ServerTCP(vector, { host: '127.0.0.1', port: 0, unitID: 255 });
-  server.on('socketError', () => undefined);
-  const net = (server as unknown as { _server: Server })._server;
-  await new Promise<void>((resolve, reject) => {
-    if (net.listening) return resolve();
-    net.once('listening', () => resolve());
-    net.once('error', reject);
+
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let pending = Buffer.alloc(0);
+    socket.on('data', (data: Buffer) => {
+      let buf = pending.length ? Buffer.concat([pending, data]) : data;
+      let at = 0;
+      const replies: Buffer[] = [];
+      while (buf.length - at >= 8) {
+        const length = buf.readUInt16BE(at + 4);
+        if (buf.length - at < 6 + length) break;
+        requests++;
+        replies.push(answer(buf.subarray(at, at + 6 + length)));
+        at += 6 + length;
+      }
+      buf = buf.subarray(at);
+      pending = buf.length ? Buffer.from(buf) : Buffer.alloc(0);
+      if (replies.length === 0) return;
+      const out = replies.length === 1 ? replies[0] : Buffer.concat(replies);
+      if (delayMs === 0) socket.write(out);
+      else setTimeout(() => socket.destroyed || socket.write(out), delayMs);
+    });
   });
-  const port = (net.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
 
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    const sockets = (server as unknown as { socks: Map<Socket, 0> }).socks;
-    for (const s of sockets.keys()) s.destroy();
+    for (const s of sockets) s.destroy();
     const timer = setTimeout(() => process.exit(0), 2000);
     server.close(() => {
       clearTimeout(timer);

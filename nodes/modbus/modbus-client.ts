@@ -1,11 +1,12 @@
 /** fh-modbus-client: the config node of one Modbus device (TCP, RTU serial, RTU over TCP). */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { ConnectionState, ModbusConnection } from './connection';
-import { DEFAULT_CONNECTION_OPTIONS } from './connection';
+import type { Pacing } from './connection';
+import { DEFAULT_CONNECTION_OPTIONS, MAX_IN_FLIGHT } from './connection';
 import type { Lease } from '../shared/shared-pool';
 import { acquireConnection } from './pool';
 import type { Endpoint } from './transport';
-import { ModbusSerialTransport } from './transport';
+import { createTransport } from './transports';
 import { ConfigError } from '../shared/config-node';
 
 export interface ModbusClientDef extends NodeDef {
@@ -20,6 +21,10 @@ export interface ModbusClientDef extends NodeDef {
   unitId: string | number;
   timeout: string | number;
   reconnectMax: string | number;
+  /** Requests sent before the first answer (Modbus TCP); empty = 1. */
+  maxInFlight?: string | number;
+  /** Failed requests in a row, on different requests, that suspend a unit id; empty = 3. */
+  suspendAfter?: string | number;
 }
 
 export interface ModbusClientNode extends Node {
@@ -65,11 +70,15 @@ export default function register(RED: NodeAPI): void {
     let endpoint: Endpoint | undefined;
     let timeoutMs = DEFAULT_CONNECTION_OPTIONS.timeoutMs;
     let reconnectMaxMs = DEFAULT_CONNECTION_OPTIONS.reconnectMaxMs;
+    let maxInFlight = DEFAULT_CONNECTION_OPTIONS.maxInFlight;
+    let unitFailuresToSuspend = DEFAULT_CONNECTION_OPTIONS.unitFailuresToSuspend;
     try {
       endpoint = endpointOf(def);
       node.defaultUnitId = int(def.unitId ?? 1, 'unit id', 0, 255);
       timeoutMs = int(def.timeout || timeoutMs, 'timeout (ms)', 10, 60000);
       reconnectMaxMs = int(def.reconnectMax || reconnectMaxMs / 1000, 'longest reconnect delay (s)', 1, 3600) * 1000;
+      maxInFlight = int(def.maxInFlight || maxInFlight, 'max requests in flight', 1, MAX_IN_FLIGHT);
+      unitFailuresToSuspend = int(def.suspendAfter || unitFailuresToSuspend, 'failed requests that suspend a unit id', 1, 100);
     } catch (err) {
       configError = err as ConfigError;
       node.defaultUnitId = 1;
@@ -77,12 +86,25 @@ export default function register(RED: NodeAPI): void {
     node.endpointName = endpoint ? `${def.name || ''} ${endpoint.kind === 'rtu' ? endpoint.path : `${endpoint.host}:${endpoint.port}`}`.trim() : def.name || def.id;
 
     let lease: Lease<ModbusConnection> | undefined;
+    let unlisten = (): void => undefined;
     node.connection = () => {
       if (configError || !endpoint) throw configError ?? new ConfigError('no endpoint');
-      lease ??= acquireConnection(
-        { ...DEFAULT_CONNECTION_OPTIONS, endpoint, timeoutMs, reconnectMaxMs },
-        (ep, ms) => new ModbusSerialTransport(ep, ms),
-      );
+      if (!lease) {
+        lease = acquireConnection({ ...DEFAULT_CONNECTION_OPTIONS, endpoint, timeoutMs, reconnectMaxMs, maxInFlight, unitFailuresToSuspend }, createTransport);
+        // Pacing is the device's doing: said once per change, in the log, not per request.
+        const connection = lease.resource;
+        const onPacing = (p: Pacing): void => {
+          if (p.limit < p.max) node.warn(`${connection.name}: ${p.limit} of ${p.max} requests in flight: ${p.reason ?? 'paced down'}`);
+          else node.log(`${connection.name}: back to ${p.max} requests in flight`);
+        };
+        const onUnit = (u: { reason: string }): void => node.warn(u.reason);
+        connection.on('pacing', onPacing);
+        connection.on('unit', onUnit);
+        unlisten = () => {
+          connection.off('pacing', onPacing);
+          connection.off('unit', onUnit);
+        };
+      }
       return lease.resource;
     };
     node.watch = (listener) => {
@@ -95,6 +117,7 @@ export default function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       const l = lease;
       lease = undefined;
+      unlisten();
       // Time-boxed (Node-RED waits 15 s at most), and done() called once whichever comes first.
       let finished = false;
       const finish = (): void => {

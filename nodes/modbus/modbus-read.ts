@@ -13,7 +13,8 @@ import type { ConnectionState } from './connection';
 import type { ModbusClientNode } from './modbus-client';
 import type { EngValue } from './codec';
 import type { ScanResult, TagReading } from './scanner';
-import { ChangeFilter, Scanner } from './scanner';
+import type { PollClass } from './scanner';
+import { ChangeFilter, DEFAULT_CLASS, Scanner } from './scanner';
 
 export interface ModbusReadDef extends NodeDef {
   client: string;
@@ -23,6 +24,32 @@ export interface ModbusReadDef extends NodeDef {
   output: 'changes' | 'all' | 'scan';
   staleAfter: string | number;
   maxGap: string | number;
+  /** Tags of the slow poll class: names, or name prefixes ending in *, separated by commas or spaces. */
+  slowTags?: string;
+  /** The slow class is read every Nth scan. */
+  slowEvery?: string | number;
+  /** Answer timeout (ms) of the slow class's requests; empty = the device's. */
+  slowTimeout?: string | number;
+}
+
+/** The slow poll class of a read node, or none when no tag is named for it. */
+export function slowClass(def: Pick<ModbusReadDef, 'slowTags' | 'slowEvery' | 'slowTimeout'>): { matches: (name: string) => boolean; cls: PollClass } | undefined {
+  const entries = String(def.slowTags ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  if (entries.length === 0) return undefined;
+  const every = def.slowEvery === undefined || def.slowEvery === '' ? 10 : Number(def.slowEvery);
+  if (!Number.isInteger(every) || every < 1 || every > 10000) throw new Error(`slow tags: "read every" must be a whole number of scans from 1 to 10000, not "${def.slowEvery}"`);
+  const timeout = def.slowTimeout === undefined || def.slowTimeout === '' ? undefined : Number(def.slowTimeout);
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 10 || timeout > 60000)) {
+    throw new Error(`slow tags: timeout must be a whole number of ms from 10 to 60000, not "${def.slowTimeout}"`);
+  }
+  const exact = new Set(entries.filter((e) => !e.endsWith('*')));
+  const prefixes = entries.filter((e) => e.endsWith('*')).map((e) => e.slice(0, -1));
+  return {
+    matches: (name) => exact.has(name) || prefixes.some((p) => name.startsWith(p)),
+    cls: { name: 'slow', every, ...(timeout !== undefined ? { timeoutMs: timeout } : {}) },
+  };
 }
 
 type Output = ModbusReadDef['output'];
@@ -76,7 +103,13 @@ export default function register(RED: NodeAPI): void {
       if (problem) throw new Error(problem);
       const tags = map.select(def.prefix ?? '').filter((t) => t.address.protocol === 'modbus');
       if (tags.length === 0) throw new Error(`tag map "${map.name || map.id}" has no Modbus tags${def.prefix ? ` under ${def.prefix}` : ''}`);
-      scanner = new Scanner(tags, { defaultUnitId: client.defaultUnitId, maxGap: positive(def.maxGap, 10) });
+      const slow = slowClass(def);
+      if (slow && !tags.some((t) => slow.matches(t.name))) throw new Error(`slow tags: none of "${def.slowTags}" is a tag of this node`);
+      scanner = new Scanner(tags, {
+        defaultUnitId: client.defaultUnitId,
+        maxGap: positive(def.maxGap, 10),
+        ...(slow ? { classes: [DEFAULT_CLASS, slow.cls], classOf: (t) => (slow.matches(t.name) ? 1 : 0) } : {}),
+      });
       client.connection(); // surfaces a bad device config now, not at the first poll
     } catch (err) {
       node.status({ fill: 'red', shape: 'ring', text: `config: ${messageOf(err)}`.slice(0, 120) });
@@ -112,7 +145,7 @@ export default function register(RED: NodeAPI): void {
     /** One scan; its messages go to `send`; returns the error of a failed scan. */
     const scan = async (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
       const connection = client.connection();
-      const result = await scanner.scan((req) => connection.request(req));
+      const result = await scanner.scan((req, o) => connection.request(req, o));
       if (closed) return undefined;
       const now = Date.now();
       if (result.blocksOk > 0) lastGood = now;
@@ -120,23 +153,26 @@ export default function register(RED: NodeAPI): void {
       else {
         const msgs: NodeMessage[] = [];
         for (let i = 0; i < tagCount; i++) {
+          if (!result.readNow[i]) continue;
           if (output === 'all' || filter.changed(result, i)) msgs.push(tagMessage(scanner.reading(result, i)));
         }
         if (msgs.length) send(msgs);
       }
 
       const err = result.firstError;
+      const p = connection.pacing;
+      const paced = p.limit < p.max ? `, ${p.limit} of ${p.max} in flight (paced)` : '';
       if (!err) {
         reportedError = undefined;
-        show('green', 'dot', `${tagCount} tags, ${requests} requests, ok`);
+        show('green', 'dot', `${tagCount} tags, ${requests} requests, ok${paced}`);
         return undefined;
       }
       const staleFor = now - lastGood;
       if (connection.state.kind !== 'connected') showConnection(connection.state);
       else if (staleFor > staleMs) show('red', 'ring', `stale ${Math.round(staleFor / 1000)} s: ${err}`);
-      else if (result.blocksOk > 0) show('yellow', 'dot', `${result.blocksFailed} of ${requests} requests failed: ${err}`);
+      else if (result.blocksOk > 0) show('yellow', 'dot', `${result.blocksFailed} of ${result.blocksOk + result.blocksFailed} requests failed${paced}: ${err}`);
       else show('red', 'dot', `error: ${err}`);
-      return new Error(`${client.endpointName}: ${result.blocksFailed} of ${requests} requests failed: ${err}`);
+      return new Error(`${client.endpointName}: ${result.blocksFailed} of ${result.blocksOk + result.blocksFailed} requests failed: ${err}`);
     };
 
     // One scan at a time: a poll due while a scan runs is skipped; messages wait their turn, but at

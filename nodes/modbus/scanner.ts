@@ -1,6 +1,9 @@
 /**
  * One poll group: the tags of a read node, planned into block reads once at deploy, then scanned.
+ * A scan sends its block reads together (the connection sends as many at once as the device takes).
  * A failed block marks only its own tags bad, with the reason; the others keep reporting.
+ * Tags may be put in poll classes (e.g. a slow register read every 10th scan, with a longer timeout):
+ * a class is planned into blocks of its own, so its slowness never fails another class's tags.
  * No Node-RED here: the read node adapts results to messages and status.
  */
 import type { Tag } from '../tags/tag';
@@ -8,6 +11,7 @@ import type { Decoder, EngValue } from './codec';
 import type { ReadBlock, ReadPlan } from './plan';
 import { compileDecoders, decodeBlock, planReads } from './plan';
 import type { ModbusReply, ModbusRequest } from './transport';
+import type { RequestOptions } from './connection';
 
 export type Quality = 'good' | 'uncertain' | 'bad';
 
@@ -32,8 +36,10 @@ export interface ScanResult {
   readonly values: readonly (EngValue | null)[];
   /** When each value was read (ms): Modbus carries no source time, so the answer's arrival time. */
   readonly times: readonly number[];
-  /** Why a tag's read failed in this scan; undefined = good. */
+  /** Why a tag's read failed in its last scan; undefined = good. */
   readonly errors: readonly (string | undefined)[];
+  /** Whether each tag was read in this scan (its poll class was due). */
+  readonly readNow: readonly boolean[];
   readonly blocksOk: number;
   readonly blocksFailed: number;
   /** First error of the scan, for the node status. */
@@ -42,12 +48,34 @@ export interface ScanResult {
   readonly finishedAt: number;
 }
 
-export type Requester = (req: ModbusRequest) => Promise<ModbusReply>;
+export type Requester = (req: ModbusRequest, options?: RequestOptions) => Promise<ModbusReply>;
+
+/** How often the tags of a class are read, and how long one of their requests may wait. */
+export interface PollClass {
+  readonly name: string;
+  /** Read in every Nth scan (1 = every scan); the first scan reads every class. */
+  readonly every: number;
+  /** Answer timeout of this class's requests; the connection's when unset. */
+  readonly timeoutMs?: number;
+}
+
+export const DEFAULT_CLASS: PollClass = { name: 'normal', every: 1 };
 
 export interface ScannerOptions {
   readonly defaultUnitId: number;
   readonly maxGap?: number;
   readonly maxRegisters?: number;
+  /** Poll classes; a tag is in classes[classOf(tag)]. One class reading every scan when unset. */
+  readonly classes?: readonly PollClass[];
+  readonly classOf?: (tag: Tag) => number;
+}
+
+/** A planned block and the class it belongs to. */
+interface ClassBlock {
+  readonly block: ReadBlock;
+  readonly cls: PollClass;
+  readonly request: ModbusRequest;
+  readonly options: RequestOptions;
 }
 
 export class Scanner {
@@ -58,33 +86,55 @@ export class Scanner {
   private readonly errors: (string | undefined)[];
   private readonly scratch: EngValue[];
 
+  private readonly readNow: boolean[];
+  private readonly blocks: readonly ClassBlock[];
+  readonly classes: readonly PollClass[];
+  private scans = 0;
+
   constructor(
     readonly tags: readonly Tag[],
     options: ScannerOptions,
     private readonly now: () => number = Date.now,
   ) {
-    this.plan = planReads(tags, {
+    const planOptions = {
       defaultUnitId: options.defaultUnitId,
       ...(options.maxGap !== undefined ? { maxGap: options.maxGap } : {}),
       ...(options.maxRegisters !== undefined ? { maxRegisters: options.maxRegisters } : {}),
+    };
+    this.classes = options.classes?.length ? options.classes : [DEFAULT_CLASS];
+    const classOf = options.classOf ?? (() => 0);
+    const blocks: ClassBlock[] = [];
+    this.classes.forEach((cls, c) => {
+      const members = tags.flatMap((t, i) => (Math.min(this.classes.length - 1, Math.max(0, classOf(t))) === c ? [i] : []));
+      if (members.length === 0) return;
+      for (const b of planReads(members.map((i) => tags[i]), planOptions).blocks) {
+        const block: ReadBlock = { ...b, items: b.items.map((it) => ({ ...it, tagIndex: members[it.tagIndex] })) };
+        blocks.push({ block, cls, request: readRequest(block), options: cls.timeoutMs ? { timeoutMs: cls.timeoutMs } : {} });
+      }
     });
+    this.blocks = blocks;
+    this.plan = { blocks: blocks.map((b) => b.block) };
     this.decoders = compileDecoders(tags, 'engineering');
     this.values = tags.map(() => null);
     this.times = tags.map(() => 0);
     this.errors = tags.map(() => undefined);
+    this.readNow = tags.map(() => false);
     this.scratch = new Array<EngValue>(tags.length);
   }
 
-  /** Reads every block once. Never rejects: failures are reported per tag. */
+  /** Reads every block that is due, all sent at once. Never rejects: failures are reported per tag. */
   async scan(request: Requester): Promise<ScanResult> {
     const startedAt = this.now();
+    const n = this.scans++;
     let ok = 0;
     let failed = 0;
     let firstError: string | undefined;
-    // Sequential on purpose: the connection serializes anyway, and order keeps scans comparable.
-    for (const block of this.plan.blocks) {
+    this.readNow.fill(false);
+    const read = async (b: ClassBlock): Promise<void> => {
+      const block = b.block;
+      for (const item of block.items) this.readNow[item.tagIndex] = true;
       try {
-        const reply = await request(readRequest(block));
+        const reply = await request(b.request, b.options);
         if (!reply) throw new Error(`empty answer to FC${block.functionCode} at ${block.start}`);
         decodeBlock(block, this.decoders, reply, this.scratch);
         const at = this.now();
@@ -100,11 +150,15 @@ export class Scanner {
         firstError ??= text;
         for (const item of block.items) this.errors[item.tagIndex] = text;
       }
-    }
+    };
+    const reads: Promise<void>[] = [];
+    for (const b of this.blocks) if (n % b.cls.every === 0) reads.push(read(b));
+    await Promise.all(reads);
     return {
       values: this.values,
       times: this.times,
       errors: this.errors,
+      readNow: this.readNow,
       blocksOk: ok,
       blocksFailed: failed,
       firstError,

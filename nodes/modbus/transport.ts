@@ -47,8 +47,15 @@ export interface Transport {
   open(): Promise<void>;
   /** Closes and releases the socket or port, rejecting what is still waiting; safe to call twice. */
   close(): Promise<void>;
-  /** Settles always: with the answer, the device's exception, a timeout (errno ETIMEDOUT) or a link error. */
-  request(req: ModbusRequest): Promise<ModbusReply>;
+  /**
+   * Settles always: with the answer, the device's exception, a timeout (errno ETIMEDOUT) or a link error.
+   * `timeoutMs` overrides the transport's answer timeout for this request (a slow register).
+   */
+  request(req: ModbusRequest, timeoutMs?: number): Promise<ModbusReply>;
+  /** Requests the link may carry at once: 1 for RTU (no transaction id), more for Modbus TCP. */
+  readonly maxInFlight: number;
+  /** Answers dropped because no waiting request was theirs, since the link was opened. */
+  dropped(): DroppedAnswers;
   /** Called once when an opened link is lost (socket ended or reset, port unplugged). */
   onLost(listener: (err: Error) => void): void;
   /**
@@ -59,6 +66,18 @@ export interface Transport {
   outOfStep(): boolean;
 }
 
+/** Answers that were nobody's: counted, never given to a request. */
+export interface DroppedAnswers {
+  /** For a request that had already timed out. */
+  readonly late: number;
+  /** A second answer to a request already answered. */
+  readonly duplicate: number;
+  /** An id never sent, or another unit or function code than the request of that id. */
+  readonly foreign: number;
+}
+
+export const NO_DROPS: DroppedAnswers = { late: 0, duplicate: 0, foreign: 0 };
+
 export function describeEndpoint(ep: Endpoint): string {
   if (ep.kind === 'rtu') return `${ep.path} (RTU ${ep.baudRate} ${ep.dataBits}${ep.parity[0].toUpperCase()}${ep.stopBits})`;
   return `${ep.host}:${ep.port}${ep.kind === 'rtu-over-tcp' ? ' (RTU over TCP)' : ''}`;
@@ -67,6 +86,46 @@ export function describeEndpoint(ep: Endpoint): string {
 /** A request that got no answer in time; the connection tells it from other failures by `errno`. */
 export function timeoutError(ms: number): Error {
   return Object.assign(new Error(`timed out after ${ms} ms`), { errno: 'ETIMEDOUT' });
+}
+
+export interface SocketHooks {
+  created(socket: net.Socket): void;
+  error(err: Error): void;
+  /** The device closed its side (FIN). */
+  ended(): void;
+  /** The socket is gone, for whatever reason. */
+  closed(): void;
+}
+
+/** Opens a TCP socket within the answer timeout (at least 1 s), with keep-alive and no Nagle delay. */
+export function connectTcp(host: string, port: number, timeoutMs: number, hooks: SocketHooks): Promise<net.Socket> {
+  const socket = net.connect({ host, port });
+  hooks.created(socket);
+  socket.setNoDelay(true);
+  // A peer that vanished without FIN or RST (power cut, cable) is found even on an idle link.
+  socket.setKeepAlive(true, 5000);
+  let failure: Error | undefined;
+  socket.on('error', (err) => {
+    failure = err;
+    hooks.error(err);
+  });
+  socket.on('end', () => hooks.ended());
+  socket.on('close', () => hooks.closed());
+  const ms = Math.max(1000, timeoutMs);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no TCP connection to ${host}:${port} within ${ms} ms`));
+    }, ms);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(failure ?? new Error('connection closed while connecting'));
+    });
+  });
 }
 
 /** The internals of modbus-serial's ports that framing decisions need (not in its typings). */
@@ -125,29 +184,12 @@ export class ModbusSerialTransport implements Transport {
   }
 
   /** Opens the TCP socket within the answer timeout (at least 1 s) and watches it for its end. */
-  private connectSocket(host: string, port: number): Promise<net.Socket> {
-    const socket = net.connect({ host, port });
-    this.socket = socket;
-    socket.setNoDelay(true);
-    // A peer that vanished without FIN or RST (power cut, cable) is found even on an idle link.
-    socket.setKeepAlive(true, 5000);
-    socket.on('error', (err) => (this.lastError = err));
-    socket.on('end', () => (this.lastError ??= new Error('the device closed the connection')));
-    socket.on('close', () => this.end(this.lastError ?? new Error('connection closed')));
-    const ms = Math.max(1000, this.timeoutMs);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`no TCP connection to ${host}:${port} within ${ms} ms`));
-      }, ms);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(socket);
-      });
-      socket.once('close', () => {
-        clearTimeout(timer);
-        reject(this.lastError ?? new Error('connection closed while connecting'));
-      });
+  private async connectSocket(host: string, port: number): Promise<net.Socket> {
+    return connectTcp(host, port, this.timeoutMs, {
+      created: (socket) => (this.socket = socket),
+      error: (err) => (this.lastError = err),
+      ended: () => (this.lastError ??= new Error('the device closed the connection')),
+      closed: () => this.end(this.lastError ?? new Error('connection closed')),
     });
   }
 
@@ -198,7 +240,14 @@ export class ModbusSerialTransport implements Transport {
     return false;
   }
 
-  request(req: ModbusRequest): Promise<ModbusReply> {
+  /** RTU frames carry no transaction id: one request at a time, by the protocol. */
+  readonly maxInFlight = 1;
+
+  dropped(): DroppedAnswers {
+    return NO_DROPS;
+  }
+
+  request(req: ModbusRequest, timeoutMs = this.timeoutMs): Promise<ModbusReply> {
     if (this.ended || !this.opened) return Promise.reject(this.ended ?? new Error('link not open'));
     const port = (this.client as unknown as { _port?: PortInternals })._port;
     // Bytes that came before the request was sent are never its answer (RTU searches its buffer).
@@ -212,7 +261,7 @@ export class ModbusSerialTransport implements Transport {
       };
       const fail = (err: Error): void => finish(err);
       this.waiting.add(fail);
-      const timer = setTimeout(() => finish(timeoutError(this.timeoutMs)), this.timeoutMs);
+      const timer = setTimeout(() => finish(timeoutError(timeoutMs)), timeoutMs);
       const read = (err: Error | null, res?: { data: number[] | boolean[] }): void => finish(err ? toError(err) : null, res?.data);
       const written = (err: Error | null): void => finish(err ? toError(err) : null);
       const c = this.client;

@@ -4,16 +4,16 @@
  * never hand out wrong data, never get stuck, and recover by itself.
  */
 import assert from 'node:assert/strict';
-import type { ModbusRequestError} from '../../nodes/modbus/connection';
+import type { ConnectionOptions, ModbusRequestError } from '../../nodes/modbus/connection';
 import { ModbusConnection, DEFAULT_CONNECTION_OPTIONS } from '../../nodes/modbus/connection';
-import { ModbusSerialTransport } from '../../nodes/modbus/transport';
+import { createTransport } from '../../nodes/modbus/transports';
 import type { RawModbusServer, RawRequest } from '../support/raw-modbus-server';
 import { frame, registersFor, startRawModbusServer } from '../support/raw-modbus-server';
 
-function connect(port: number): ModbusConnection {
+function connect(port: number, more: Partial<ConnectionOptions> = {}): ModbusConnection {
   const c = new ModbusConnection(
-    { ...DEFAULT_CONNECTION_OPTIONS, endpoint: { kind: 'tcp', host: '127.0.0.1', port }, timeoutMs: 200, reconnectMinMs: 50, reconnectMaxMs: 200, unitBackoffMs: 300 },
-    (ep, ms) => new ModbusSerialTransport(ep, ms),
+    { ...DEFAULT_CONNECTION_OPTIONS, endpoint: { kind: 'tcp', host: '127.0.0.1', port }, timeoutMs: 200, reconnectMinMs: 50, reconnectMaxMs: 200, unitBackoffMs: 300, ...more },
+    createTransport,
   );
   c.start();
   return c;
@@ -49,11 +49,30 @@ describe('Modbus connection faults against a raw TCP server', function () {
     assert.deepEqual(await read(conn), [10, 11, 12]);
   });
 
-  it('times out a request that gets no answer, then carries on', async () => {
+  it('times out a request that gets no answer, then carries on: the timeout fails that request only', async () => {
     server.reply = (req, n) => (n === 0 ? null : frame(req, registersFor(req)));
     await assert.rejects(read(conn), (e: ModbusRequestError) => e.code === 'timeout' && /no answer within 200 ms/.test(e.message));
-    // The unit is skipped for a moment after a timeout, so other units keep their pace.
-    await assert.rejects(read(conn), (e: ModbusRequestError) => e.code === 'unit-silent');
+    assert.deepEqual(await read(conn), [10, 11, 12]);
+  });
+
+  it('suspends a unit only after failures in a row on different requests, and says so', async () => {
+    await conn.close();
+    // The link is reopened after this many timeouts in a row: more than the unit's run here.
+    conn = connect(server.port, { maxTimeoutsInARow: 10 });
+    await until(() => conn.state.kind === 'connected');
+    server.reply = () => null;
+    for (const address of [10, 20]) {
+      await assert.rejects(read(conn, address), (e: ModbusRequestError) => e.code === 'timeout');
+    }
+    // The same request failing again is a slow register, not a dead unit.
+    await assert.rejects(read(conn, 20), (e: ModbusRequestError) => e.code === 'timeout');
+    server.reply = (req) => frame(req, registersFor(req));
+    assert.deepEqual(await read(conn, 10), [10, 11, 12], 'one answer ends the run');
+    server.reply = () => null;
+    for (const address of [10, 20]) await assert.rejects(read(conn, address), (e: ModbusRequestError) => e.code === 'timeout');
+    await assert.rejects(read(conn, 30), (e: ModbusRequestError) => e.code === 'timeout');
+    await assert.rejects(read(conn, 40), (e: ModbusRequestError) => e.code === 'unit-silent' && /unit 1 suspended/.test(e.message));
+    server.reply = (req) => frame(req, registersFor(req));
     await new Promise((r) => setTimeout(r, 350));
     assert.deepEqual(await read(conn), [10, 11, 12]);
   });
@@ -90,7 +109,7 @@ describe('Modbus connection faults against a raw TCP server', function () {
     server.reply = () => null;
     const small = new ModbusConnection(
       { ...DEFAULT_CONNECTION_OPTIONS, endpoint: { kind: 'tcp', host: '127.0.0.1', port: server.port }, timeoutMs: 300, maxQueue: 5 },
-      (ep, ms) => new ModbusSerialTransport(ep, ms),
+      createTransport,
     );
     small.start();
     await until(() => small.state.kind === 'connected');

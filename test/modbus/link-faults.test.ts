@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { ModbusRequestError } from '../../nodes/modbus/connection';
 import { DEFAULT_CONNECTION_OPTIONS, ModbusConnection } from '../../nodes/modbus/connection';
 import type { Endpoint, ModbusReply, ModbusRequest, Transport } from '../../nodes/modbus/transport';
-import { ModbusSerialTransport } from '../../nodes/modbus/transport';
+import { createTransport } from '../../nodes/modbus/transports';
 import { FaultProxy } from '../support/fault-proxy';
 import { startModbusServer } from '../support/modbus-server';
 import { rtuFrame, startRtuOverTcpServer } from '../support/raw-modbus-server';
@@ -30,9 +30,9 @@ async function startDevice(kind: Kind): Promise<Device> {
 
 const OPTIONS = { timeoutMs: 300, reconnectMinMs: 100, reconnectMaxMs: 400, unitBackoffMs: 50 };
 
-function connect(kind: Kind, port: number, wrap?: (t: Transport) => Transport): ModbusConnection {
-  const c = new ModbusConnection({ ...DEFAULT_CONNECTION_OPTIONS, ...OPTIONS, endpoint: { kind, host: '127.0.0.1', port } }, (ep: Endpoint, ms: number) => {
-    const t = new ModbusSerialTransport(ep, ms);
+function connect(kind: Kind, port: number, wrap?: (t: Transport) => Transport, maxInFlight = 1): ModbusConnection {
+  const c = new ModbusConnection({ ...DEFAULT_CONNECTION_OPTIONS, ...OPTIONS, maxInFlight, endpoint: { kind, host: '127.0.0.1', port } }, (ep: Endpoint, ms: number) => {
+    const t = createTransport(ep, ms);
     return wrap ? wrap(t) : t;
   });
   c.start();
@@ -213,8 +213,10 @@ for (const kind of ['tcp', 'rtu-over-tcp'] as const) {
         close: () => t.close(),
         onLost: (l) => t.onLost(l),
         outOfStep: () => t.outOfStep(),
-        request: (req: ModbusRequest) => {
-          if (req.address !== 30 || !lose) return t.request(req);
+        maxInFlight: t.maxInFlight,
+        dropped: () => t.dropped(),
+        request: (req: ModbusRequest, ms?: number) => {
+          if (req.address !== 30 || !lose) return t.request(req, ms);
           lose = false;
           return new Promise<ModbusReply>(() => undefined);
         },
@@ -230,3 +232,84 @@ for (const kind of ['tcp', 'rtu-over-tcp'] as const) {
     });
   });
 }
+
+describe('Modbus TCP link faults with 4 requests in flight', function () {
+  this.timeout(30000);
+  let device: Device;
+  let proxy: FaultProxy;
+  let conn: ModbusConnection;
+  const addresses = [0, 4, 8, 12, 16, 20, 24, 28];
+  /** One scan: eight reads at once; each either settles with its own registers or fails. */
+  const scan = async (): Promise<{ good: number; errors: string[] }> => {
+    const results = await Promise.all(addresses.map((a) => outcome(read(conn, a))));
+    let good = 0;
+    const errors: string[] = [];
+    results.forEach((r, i) => {
+      if (r.value) {
+        assert.deepEqual(r.value, [1000 + addresses[i], 1001 + addresses[i]], 'never a wrong answer');
+        good++;
+      } else errors.push(r.error!.code);
+    });
+    return { good, errors };
+  };
+  const wholeScanAgain = async (): Promise<void> => {
+    const end = Date.now() + 10000;
+    while ((await scan()).good < addresses.length) {
+      if (Date.now() > end) throw new Error('no whole scan within 10 s');
+      await sleep(20);
+    }
+  };
+
+  beforeEach(async () => {
+    device = await startDevice('tcp');
+    for (let i = 0; i < 40; i++) device.holding[i] = 1000 + i;
+    proxy = await FaultProxy.start({ port: device.port });
+    conn = connect('tcp', proxy.port, undefined, 4);
+    await until('connected', () => conn.state.kind === 'connected');
+    await wholeScanAgain();
+  });
+
+  afterEach(async () => {
+    await conn.close();
+    await until('proxy connections closed', () => proxy.stats.open === 0);
+    await proxy.close();
+    await until('device connections closed', () => device.clientCount() === 0);
+    await device.stop();
+  });
+
+  for (const how of ['fin', 'rst'] as const) {
+    it(`settles every request of a scan cut by ${how.toUpperCase()} and reads whole scans after`, async () => {
+      for (let round = 0; round < 3; round++) {
+        proxy.dropOnNextRequest(how);
+        const cut = await scan();
+        assert.ok(cut.errors.length > 0 && cut.errors.every((c) => c === 'link' || c === 'not-connected'), cut.errors.join());
+        await wholeScanAgain();
+      }
+    });
+  }
+
+  it('never gives a late reply to another request in flight', async () => {
+    proxy.setMode({ kind: 'delay', ms: OPTIONS.timeoutMs + 150 });
+    const late = await scan();
+    assert.equal(late.good, 0);
+    proxy.heal();
+    await wholeScanAgain();
+    await sleep(OPTIONS.timeoutMs);
+    await wholeScanAgain();
+  });
+
+  it('reassembles replies of requests in flight split into single bytes', async () => {
+    proxy.setMode({ kind: 'split', gapMs: 1 });
+    await wholeScanAgain();
+  });
+
+  it('recovers from a black hole with requests in flight', async () => {
+    const accepted = proxy.stats.accepted;
+    proxy.setMode({ kind: 'blackhole' });
+    const dark = await scan();
+    assert.equal(dark.good, 0);
+    await until('reopened', () => proxy.stats.accepted > accepted);
+    proxy.heal();
+    await wholeScanAgain();
+  });
+});

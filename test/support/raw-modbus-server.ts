@@ -25,7 +25,35 @@ export interface RawModbusServer {
   /** Decides the answer to each request; the default answers FC3 with register value = address. */
   reply: (req: RawRequest, n: number) => Buffer | null;
   readonly connections: number;
+  /** Sends bytes to every client now (an answer held back by `reply`, a stray frame). */
+  write(bytes: Buffer): void;
+  /** Closes every client connection (FIN), as a device that refuses what it was sent. */
+  closeClients(): void;
   stop(): Promise<void>;
+}
+
+/** An MBAP frame around a PDU. */
+export function mbapFrame(transactionId: number, unitId: number, pdu: Buffer): Buffer {
+  const head = Buffer.alloc(7);
+  head.writeUInt16BE(transactionId, 0);
+  head.writeUInt16BE(0, 2);
+  head.writeUInt16BE(pdu.length + 1, 4);
+  head[6] = unitId;
+  return Buffer.concat([head, pdu]);
+}
+
+/** The answer a device gives to a write (FC 5, 6, 15, 16): the function code, address and count echoed. */
+export function writeEcho(req: RawRequest): Buffer {
+  const pdu = Buffer.alloc(5);
+  pdu[0] = req.fc;
+  pdu.writeUInt16BE(req.address, 1);
+  pdu.writeUInt16BE(req.count, 3);
+  return mbapFrame(req.transactionId, req.unitId, pdu);
+}
+
+/** A Modbus exception answer (6 = server device busy). */
+export function exceptionFrame(req: RawRequest, code: number): Buffer {
+  return mbapFrame(req.transactionId, req.unitId, Buffer.from([req.fc | 0x80, code]));
 }
 
 /** A correct FC3 reply: MBAP header + function code + byte count + registers. */
@@ -89,6 +117,12 @@ export async function startRawModbusServer(): Promise<RawModbusServer> {
     },
     get connections() {
       return connections;
+    },
+    write: (bytes) => {
+      for (const s of sockets) s.write(bytes);
+    },
+    closeClients: () => {
+      for (const s of sockets) s.end();
     },
     stop: () =>
       new Promise<void>((resolve) => {

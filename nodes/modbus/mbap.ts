@@ -1,0 +1,144 @@
+/**
+ * Modbus TCP framing (MBAP): requests to bytes, and a stream of bytes to answers matched by transaction
+ * id. Pure: no sockets. The transaction id is what lets a client send several requests before the first
+ * answer; this module says which answer is whose, and which ones belong to nobody.
+ */
+import type { ModbusReply, ModbusRequest } from './transport';
+
+/** MBAP header: transaction id, protocol id (0), length of what follows, unit id. */
+export const MBAP_HEADER = 7;
+/** Largest length field of a valid frame: unit id + a PDU of at most 253 bytes. */
+const MAX_LENGTH = 254;
+
+/** The bytes of one request with transaction id `tid`. */
+export function encodeRequest(tid: number, req: ModbusRequest): Buffer {
+  let pdu: Buffer;
+  switch (req.fc) {
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+      pdu = Buffer.allocUnsafe(5);
+      pdu.writeUInt16BE(req.address, 1);
+      pdu.writeUInt16BE(req.count, 3);
+      break;
+    case 5:
+      pdu = Buffer.allocUnsafe(5);
+      pdu.writeUInt16BE(req.address, 1);
+      pdu.writeUInt16BE(req.value ? 0xff00 : 0, 3);
+      break;
+    case 6:
+      pdu = Buffer.allocUnsafe(5);
+      pdu.writeUInt16BE(req.address, 1);
+      pdu.writeUInt16BE(req.value & 0xffff, 3);
+      break;
+    case 15: {
+      const bytes = Math.ceil(req.values.length / 8);
+      pdu = Buffer.alloc(6 + bytes);
+      pdu.writeUInt16BE(req.address, 1);
+      pdu.writeUInt16BE(req.values.length, 3);
+      pdu[5] = bytes;
+      req.values.forEach((v, i) => {
+        if (v) pdu[6 + (i >> 3)] |= 1 << (i & 7);
+      });
+      break;
+    }
+    case 16:
+      pdu = Buffer.allocUnsafe(6 + 2 * req.values.length);
+      pdu.writeUInt16BE(req.address, 1);
+      pdu.writeUInt16BE(req.values.length, 3);
+      pdu[5] = 2 * req.values.length;
+      req.values.forEach((v, i) => pdu.writeUInt16BE(v & 0xffff, 6 + 2 * i));
+      break;
+  }
+  pdu[0] = req.fc;
+  const frame = Buffer.allocUnsafe(MBAP_HEADER + pdu.length);
+  frame.writeUInt16BE(tid, 0);
+  frame.writeUInt16BE(0, 2);
+  frame.writeUInt16BE(pdu.length + 1, 4);
+  frame[6] = req.unitId;
+  pdu.copy(frame, MBAP_HEADER);
+  return frame;
+}
+
+/** A Modbus exception answer; `modbusCode` is what the connection tells exceptions apart by. */
+export function exceptionError(code: number): Error {
+  return Object.assign(new Error(`Modbus exception ${code}`), { modbusCode: code });
+}
+
+/**
+ * The answer in `frame` (a whole MBAP frame) to `req`: registers, bits, undefined for a write, or an Error
+ * (an exception, or a reply that disagrees with the request). Null when the frame is not an answer to
+ * this request at all (another unit or function code): a foreign answer.
+ */
+export function decodeAnswer(frame: Buffer, req: ModbusRequest): ModbusReply | Error | null {
+  const unitId = frame[6];
+  const fc = frame[7];
+  if (unitId !== req.unitId || (fc & 0x7f) !== req.fc) return null;
+  const pduLength = frame.length - MBAP_HEADER;
+  if (fc & 0x80) return pduLength >= 2 ? exceptionError(frame[8]) : new Error(`malformed exception reply to FC${req.fc}`);
+  switch (req.fc) {
+    case 3:
+    case 4: {
+      const bytes = frame[8];
+      if (bytes !== 2 * req.count || pduLength !== 2 + bytes) {
+        return new Error(`data length error: expected ${req.count} registers, got ${bytes} bytes`);
+      }
+      const out = new Array<number>(req.count);
+      for (let i = 0, o = 9; i < req.count; i++, o += 2) out[i] = (frame[o] << 8) | frame[o + 1];
+      return out;
+    }
+    case 1:
+    case 2: {
+      const bytes = frame[8];
+      if (bytes !== Math.ceil(req.count / 8) || pduLength !== 2 + bytes) {
+        return new Error(`data length error: expected ${req.count} bits, got ${bytes} bytes`);
+      }
+      const out = new Array<boolean>(req.count);
+      for (let i = 0; i < req.count; i++) out[i] = (frame[9 + (i >> 3)] & (1 << (i & 7))) !== 0;
+      return out;
+    }
+    default:
+      // Writes echo address and value or count; a device that echoes another address wrote elsewhere.
+      if (pduLength !== 5 || frame.readUInt16BE(8) !== req.address) return new Error(`malformed reply to FC${req.fc} at ${req.address}`);
+      return undefined;
+  }
+}
+
+/**
+ * Cuts a TCP byte stream into MBAP frames. A frame that cannot be one (protocol id not 0, length out of
+ * range) means the stream is out of step: nothing after it can be trusted, so `push` throws.
+ */
+export class MbapFramer {
+  private buffer: Buffer = Buffer.alloc(0);
+
+  /** Bytes of a frame not yet complete. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Feeds received bytes; calls `frame` with each complete frame (a view, valid during the call). */
+  push(data: Buffer, frame: (f: Buffer) => void): void {
+    let buf = this.buffer.length ? Buffer.concat([this.buffer, data]) : data;
+    let at = 0;
+    while (buf.length - at >= MBAP_HEADER) {
+      const protocol = buf.readUInt16BE(at + 2);
+      const length = buf.readUInt16BE(at + 4);
+      if (protocol !== 0 || length < 3 || length > MAX_LENGTH) {
+        this.buffer = Buffer.alloc(0);
+        throw new Error(`not a Modbus TCP frame (protocol id ${protocol}, length ${length}): the stream is out of step`);
+      }
+      const end = at + 6 + length;
+      if (buf.length < end) break;
+      frame(buf.subarray(at, end));
+      at = end;
+    }
+    if (at > 0) buf = buf.subarray(at);
+    // Copied: a view would keep the whole receive chunk alive.
+    this.buffer = buf.length ? Buffer.from(buf) : Buffer.alloc(0);
+  }
+
+  clear(): void {
+    this.buffer = Buffer.alloc(0);
+  }
+}
