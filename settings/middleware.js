@@ -3,16 +3,21 @@
 // admin app at "/" ahead of the dashboard and the http-in nodes, so `httpAdminMiddleware` sees the editor,
 // the admin API, /ui and http-in alike. Each entry is one concern, in its own file, in the order it runs.
 
+const { permissionRefusal } = require('./permission-refusal');
+
 /** @typedef {import('express').RequestHandler} Handler */
 
 /**
- * @param {{ say: (line: string) => void }} _context
+ * @param {{ say: (line: string) => void }} context
  * @returns {Handler}
  */
 function hubMiddleware(context) {
   void context;
   /** @type {Handler[]} */
-  const chain = [];
+  const chain = [
+    // First: the rest of the request runs where the refusal log handler can find its response.
+    permissionRefusal,
+  ];
   return function factoryHub(req, res, next) {
     let i = 0;
     /** @param {unknown} [err] */

@@ -7,6 +7,8 @@ const { credentialSecret } = require('./credential-secret');
 const { basicAuthMiddleware, socketAuthMiddleware } = require('./http-auth');
 const { ROLES } = require('./roles');
 const { hubMiddleware } = require('./middleware');
+const { refusalLogHandler } = require('./permission-refusal');
+const { paletteExcludes, paletteLines } = require('./palette');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -28,6 +30,9 @@ if (created.length) {
 }
 if (fromEnv.length) say(`Passwords of ${fromEnv.join(', ')} come from the environment (HUB_<NAME>_PASSWORD).`);
 if (!accounts.some((a) => a.role === 'admin')) say('Warning: no account has the admin role.');
+
+const palette = paletteExcludes(env.HUB_ALLOW_NODES);
+for (const line of paletteLines(palette)) say(line);
 
 const secret = credentialSecret({ userDir, env });
 if (secret.source === 'generated') {
@@ -61,6 +66,9 @@ module.exports = {
     ioMiddleware: openHttp ? undefined : socketAuthMiddleware(accounts),
   },
 
+  // exec, file, file in and watch reach past Node-RED into the host: out unless HUB_ALLOW_NODES (palette.js).
+  nodesExcludes: palette.nodesExcludes,
+
   // Context that nodes persist (OEE state, counters) survives a restart; "memory" stays available.
   contextStorage: {
     default: { module: 'localfilesystem' },
@@ -74,6 +82,8 @@ module.exports = {
   diagnostics: { enabled: true, ui: false },
   logging: {
     console: { level: env.HUB_LOG_LEVEL || 'info', metrics: false, audit: env.HUB_AUDIT_LOG === '1' },
+    // Prints nothing: turns Node-RED's empty 401 for a missing permission into a 403 naming it (permission-refusal.js).
+    permissionRefusal: { level: 'off', metrics: false, audit: true, handler: refusalLogHandler },
   },
   editorTheme: {
     page: { title: 'Factory Hub' },
