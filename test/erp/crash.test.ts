@@ -69,7 +69,7 @@ describe('ERP crash safety: SIGKILL of a hub posting 2,000 records', function ()
     assert.deepEqual(await (await hub.api(integrator, 'POST', '/factoryhub/erp/outboxes/sap/retry', {})).json(), { requeued: 0 });
     assert.equal((await hub.api(integrator, 'POST', '/factoryhub/erp/outboxes/sap/purge', {})).status, 400);
     assert.equal((await hub.api(integrator, 'GET', '/factoryhub/erp/outboxes/nope')).status, 404);
-    const stats = (await (await hub.api(operator, 'GET', '/factoryhub/erp/outboxes/sap')).json()) as { stats: { depth: number } };
+    const stats = (await (await hub.api(integrator, 'GET', '/factoryhub/erp/outboxes/sap')).json()) as { stats: { depth: number } };
     assert.equal(stats.stats.depth, 0);
   });
 
