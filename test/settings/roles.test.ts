@@ -175,7 +175,7 @@ describe('settings/roles: each role exactly its rights, refusals that name the p
     after(() => browser?.close());
 
     for (const role of ['operator', 'technician'] as const) {
-      it(`loads for the ${role}: read-only, no login loop, no refused request but the ones it may not make`, async () => {
+      it(`loads for the ${role}: read-only, no login loop, a 403 (never a 401) for what it may not read`, async () => {
         const page = await browser!.newPage();
         const refused: string[] = [];
         let loggedIn = false; // before the login, GET /settings is a 401 that brings up the login dialog
@@ -197,6 +197,11 @@ describe('settings/roles: each role exactly its rights, refusals that name the p
         assert.deepEqual(errors, [], 'no page errors');
         // Only what the role lacks is refused, each with 403 (never the 401 that means "log in again").
         assert.ok(refused.every((r) => r.startsWith('403 ')), refused.join(', '));
+        // A config node with credentials: its dialog asks for them, gets a 403 and says so (no login dialog).
+        await page.evaluate((id) => (globalThis as unknown as { RED: { editor: { editConfig(n: string, t: string, id: string): void } } }).RED.editor.editConfig('', 'mqtt-broker', id), BROKER);
+        await page.locator('.red-ui-tray #node-config-input-broker').waitFor({ state: 'attached', timeout: 15_000 });
+        await page.locator('.red-ui-notification:has-text("Failed to load node credentials")').waitFor({ timeout: 15_000 });
+        assert.ok(refused.includes(`403 /credentials/mqtt-broker/${BROKER}`), refused.join(', '));
         const notices = await page.locator('.red-ui-notification').allInnerTexts();
         await page.screenshot({ path: path.join(hub.options.userDir, '..', `editor-${role}.png`) });
         process.stdout.write(`      ${role}: refused ${refused.join(', ') || 'nothing'}; notices: ${notices.map((n) => n.replace(/\s+/g, ' ').slice(0, 120)).join(' | ') || 'none'}\n`);
