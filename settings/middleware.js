@@ -3,6 +3,8 @@
 // admin app at "/" ahead of the dashboard and the http-in nodes, so `httpAdminMiddleware` sees the editor,
 // the admin API, /ui and http-in alike. Each entry is one concern, in its own file, in the order it runs.
 
+const { permissionRefusal } = require('./permission-refusal');
+
 /** @typedef {import('express').RequestHandler} Handler */
 
 /**
@@ -12,6 +14,8 @@
 function hubMiddleware(context) {
   /** @type {Handler[]} */
   const chain = [
+    // First: the rest of the request runs where the refusal log handler can find its response.
+    permissionRefusal,
     // API tokens, the editor's login (POST /auth/token, limited before Node-RED sees it), the dashboard's login page: http-auth.js.
     ...(context.login ? context.login.chain : []),
   ];

@@ -8,6 +8,8 @@ const { createHubAuth } = require('./http-auth');
 const { keepUserDirPrivate } = require('./private-files');
 const { ROLES } = require('./roles');
 const { hubMiddleware } = require('./middleware');
+const { refusalLogHandler } = require('./permission-refusal');
+const { paletteExcludes, paletteLines } = require('./palette');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -32,6 +34,9 @@ if (created.length) {
 }
 if (fromEnv.length) say(`Passwords of ${fromEnv.join(', ')} come from the environment (HUB_<NAME>_PASSWORD).`);
 if (!accounts.some((a) => a.role === 'admin')) say('Warning: no account has the admin role.');
+
+const palette = paletteExcludes(env.HUB_ALLOW_NODES);
+for (const line of paletteLines(palette)) say(line);
 
 const secret = credentialSecret({ userDir, env });
 if (secret.source === 'generated') {
@@ -72,6 +77,9 @@ module.exports = {
     ioMiddleware: openHttp ? undefined : login.ioMiddleware,
   },
 
+  // exec, file, file in and watch reach past Node-RED into the host: out unless HUB_ALLOW_NODES (palette.js).
+  nodesExcludes: palette.nodesExcludes,
+
   // Context that nodes persist (OEE state, counters) survives a restart; "memory" stays available.
   contextStorage: {
     default: { module: 'localfilesystem' },
@@ -87,6 +95,8 @@ module.exports = {
     console: { level: env.HUB_LOG_LEVEL || 'info', metrics: false, audit: env.HUB_AUDIT_LOG === '1' },
     // Node-RED's audit events (the editor's logout) into the login audit.
     factoryhubLogins: login.logger,
+    // Prints nothing: turns Node-RED's empty 401 for a missing permission into a 403 naming it (permission-refusal.js).
+    permissionRefusal: { level: 'off', metrics: false, audit: true, handler: refusalLogHandler },
   },
   editorTheme: {
     page: { title: 'Factory Hub' },

@@ -14,7 +14,8 @@
  *          moves a rejected server certificate to the trust list; sessions waiting on it retry at once
  *   DELETE /factoryhub/opcua/certificates/trusted/:thumbprint                opcua.write
  *
- * `opcua.read` is held by every account with "read"; `opcua.write` by integrators and admins. Browsing
+ * `opcua.read` is held by admins, integrators and technicians (settings/roles.js), `opcua.write` by
+ * integrators and admins; operators hold neither, so they never see the address space. Browsing
  * is a read: it only reads the server's address space, one bounded level per request (it opens the
  * endpoint's session when none is open, as any read node would). Bodies: at most 1 kB (http-route.ts).
  * Errors: {error} with 400/404/413/502/503/504; a 500 names no cause (the hub log has it).

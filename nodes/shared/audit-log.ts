@@ -108,6 +108,13 @@ export interface TagMapChangeEntry {
   readonly rev: string;
   /** `2 rows changed, 1 added`. */
   readonly summary: string;
+  /**
+   * The rows before and after (tags/change-record.ts: counts of every row, the first rows listed with
+   * their cells), bounded by its builder to at most MAX_STRUCTURED bytes of JSON.
+   */
+  readonly diff?: object;
+  /** Changes to where writes land (tags/write-gate.ts), made by an account with flows.write: at most 20 lines. */
+  readonly writeTargets?: readonly string[];
 }
 
 /** A login, logout, API-token use or refused attempt (settings/auth-audit.js). */
@@ -173,11 +180,25 @@ export function boundedValue(value: unknown): unknown {
   return json.length <= MAX_FIELD ? (JSON.parse(json) as unknown) : cut(json, Buffer.byteLength(json));
 }
 
+/**
+ * Fields that stay structured up to MAX_STRUCTURED bytes of JSON (their builders bound them: a tag-map
+ * diff lists at most 20 rows), instead of being cut to MAX_FIELD characters like any other value.
+ */
+const STRUCTURED = new Set(['diff', 'writeTargets']);
+export const MAX_STRUCTURED = 12 * 1024;
+
 /** Every field of an entry bounded: strings by boundedText, `value` and `readBack` by boundedValue. */
 function boundedEntry(entry: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entry)) {
     if (value === undefined) continue;
+    if (STRUCTURED.has(key) && typeof value === 'object' && value !== null) {
+      const json = jsonOf(value);
+      if (json !== undefined && json.length <= MAX_STRUCTURED) {
+        out[key] = JSON.parse(json) as unknown;
+        continue;
+      }
+    }
     out[key] = key === 'value' || key === 'readBack' ? boundedValue(value) : typeof value === 'string' ? boundedText(value) : boundedValue(value);
   }
   return out;

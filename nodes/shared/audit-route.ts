@@ -33,9 +33,8 @@ function pageQuery(query: Record<string, unknown>): { date: string; offset: numb
  * GET `route`?date=YYYY-MM-DD&offset=&limit=: one page of a day's audit entries (UTC day, default
  * today), oldest first, from byte `offset` (default 0), at most `limit` entries (default and at most
  * 1000) and 2 MB. 200 {date, entries, skipped, offset, nextOffset, more}: ask again with
- * offset=nextOffset while `more`. Permission `audit.read`, which every account with "read" holds:
- * those accounts already read the flows and context the entries come from, and an operator sees the
- * writes made in their name. Registered once per runtime.
+ * offset=nextOffset while `more`. Permission `audit.read`: admins only (settings/roles.js), since the
+ * entries name users, values written and every tag-map change. Registered once per runtime.
  */
 function registerAuditRoute(RED: AdminRed, log: AuditLog, route: string, kind: AuditKind): void {
   let routes = registered.get(RED.httpAdmin);

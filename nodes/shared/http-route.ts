@@ -1,8 +1,9 @@
 /**
  * One way to register an admin HTTP route of this package, so that every route is bounded the same way:
  *
- * - the permission check first (Node-RED's own: 401 with no login, 401 without the permission too,
- *   which is Node-RED's answer and what its editor expects);
+ * - the permission check first: Node-RED's login check (401 with no login), then the permission by
+ *   Node-RED's rule (permissions.ts): a logged-in account without it gets 403 with JSON naming the
+ *   permission (refusalBody), and the refusal goes to Node-RED's audit log as Node-RED's own does;
  * - a body limit per route: the admin app has already parsed JSON up to settings `apiMaxLength`
  *   (default 5 MB) before any route runs; a route takes at most `maxBytes` (413), a JSON depth of
  *   `maxDepth` and `maxValues` values (400), and no `__proto__`/`constructor`/`prototype` key (400).
@@ -15,6 +16,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { messageOf } from './errors';
+import { hasPermission, refusalBody, requestScope } from './permissions';
 
 /** An error answered with its status and message (and extra JSON fields). */
 export class HttpError extends Error {
@@ -54,7 +56,7 @@ export interface AdminRed {
     use?(path: string, handler: ErrorHandler): unknown;
   };
   readonly auth: { needsPermission(permission: string): Handler };
-  readonly log: { error(message: string): void };
+  readonly log: { error(message: string): void; audit?(entry: { level: number; event: string; permissions: string }, req?: object): void };
 }
 
 export interface RouteSpec {
@@ -165,11 +167,36 @@ function errorHandlerFor(routes: readonly Registered[], log: (message: string) =
   };
 }
 
+/**
+ * Node-RED's login check, then `permission` by Node-RED's rule: 403 with the refusal body for a
+ * logged-in account without it (401 for Node-RED's anonymous user: a login may help). Without
+ * adminAuth Node-RED lets every request through, and so does this.
+ */
+/** Node-RED's log level of audit entries (its log.audit sets it too). */
+const AUDIT_LEVEL = 98;
+
+export function permissionCheck(RED: Pick<AdminRed, 'auth' | 'log'>, permission: string): Handler {
+  const authenticate = RED.auth.needsPermission('');
+  return (req, res, next) => {
+    authenticate(req, res, () => {
+      const scope = requestScope(req);
+      if (scope === undefined || hasPermission(scope, permission)) {
+        next();
+        return;
+      }
+      const anonymous = (req as Request & { user?: { anonymous?: unknown } }).user?.anonymous === true;
+      res.status(anonymous ? 401 : 403).json(refusalBody(permission, requestUser(req)));
+      // After the answer, so that a log handler that answers refusals itself finds this one answered.
+      RED.log.audit?.({ level: AUDIT_LEVEL, event: 'permission.fail', permissions: permission }, req);
+    });
+  };
+}
+
 /** Registers one route on the admin app with its permission, its body limits and the shared error answers. */
 export function addRoute(RED: AdminRed, spec: RouteSpec, work: RouteWork): void {
   const app = RED.httpAdmin;
   const log = (message: string): void => RED.log.error(message);
-  const permission = RED.auth.needsPermission(spec.permission);
+  const permission = permissionCheck(RED, spec.permission);
   const limits = spec.body ?? SMALL_BODY;
   const where = `${spec.method.toUpperCase()} ${spec.path}`;
   let routes = routesByApp.get(app);

@@ -5,11 +5,19 @@
  *   GET /factoryhub/tag-maps        tagmaps.read   {rev, tagMaps: [{id, name, rows, templates, instances, ...}]}
  *   GET /factoryhub/tag-maps/:id    tagmaps.read   {rev, tagMap}
  *   PUT /factoryhub/tag-maps/:id    tagmaps.write  body {rev, rows, templates?, instances?}
- *       200 {rev, changed, tags}  400 {error, errors (the first 200)}  404 not a tag map  409 stale rev  503 no runtime API
+ *       200 {rev, changed, tags}  400 {error, errors (the first 200)}  403 {error, permission, changes}
+ *       404 not a tag map  409 stale rev  503 no runtime API
+ *
+ * The write gate: a change that opens, closes or moves a write path (a tag made writable, a writable
+ * tag added, removed, renamed, or its device, address, type, order, length or scaling changed; see
+ * write-gate.ts) needs `flows.write` as well, which integrators hold and technicians do not: refused
+ * with 403 naming the permission and listing the tags (the first 50), nothing changed. Technicians keep
+ * fixing addresses, types and scaling of read-only tags.
  *
  * A PUT is validated with the same core as the node and the editor; only a map without errors is
  * deployed (deploy type "nodes": the map and the nodes using it restart), else nothing changes.
- * Each change is recorded with its user in the audit log (`tagmaps-YYYY-MM-DD.jsonl`, read through
+ * Each change is recorded with its user and a before/after diff of the rows (change-record.ts: every row
+ * counted, the first 20 listed) in the audit log (`tagmaps-YYYY-MM-DD.jsonl`, read through
  * GET /factoryhub/audit/tag-maps, permission audit.read; see shared/audit-log.ts).
  * Bounded (http-route.ts): a body of at most 4 MB, 8 levels and 300,000 values; at most 10,000 rows,
  * 200 templates and 2,000 instances, and at most 10,000 rows from templates, checked before the map
@@ -18,7 +26,12 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { diffRows } from './diff';
-import { cleanRows } from './tag-map-model';
+import { changeRecord } from './change-record';
+import { cleanRows, compileTagMap } from './tag-map-model';
+import { rowOf } from './validate';
+import { writeTargetChanges } from './write-gate';
+import type { GatedChange } from './write-gate';
+import type { Tag } from './tag';
 import { applyTagMapEdit, listTagMaps, readTagMapEdit } from './tag-map-flows';
 import type { FlowNode, TagMapEdit } from './tag-map-flows';
 import { findRuntimeFlowsApi, isVersionMismatch } from './runtime-flows';
@@ -26,6 +39,7 @@ import type { RuntimeFlowsApi } from './runtime-flows';
 import { DEFAULT_MAX_ROWS } from './validate';
 import { messageOf } from '../shared/errors';
 import { HttpError, addRoute, requestUser } from '../shared/http-route';
+import { hasPermission, refusalBody, requestScope } from '../shared/permissions';
 import type { BodyLimits } from '../shared/http-route';
 import { AuditLog, auditDir } from '../shared/audit-log';
 import { registerTagMapAuditEndpoint } from '../shared/audit-route';
@@ -38,6 +52,10 @@ const PUT_BODY: BodyLimits = { maxBytes: 4 * 1024 * 1024, maxDepth: 8, maxValues
 const MAX_TEMPLATES = 200;
 const MAX_INSTANCES = 2000;
 const MAX_LISTED_ERRORS = 200;
+const MAX_LISTED_CHANGES = 50;
+const MAX_AUDITED_TARGETS = 10;
+/** What a change to where writes land needs on top of tagmaps.write. */
+export const WRITE_TARGET_PERMISSION = 'flows.write';
 
 /** Refuses an edit larger than a tag map may be before compiling it (templates times instances can be huge). */
 function checkEditSize(edit: TagMapEdit, before: FlowNode | undefined): void {
@@ -111,6 +129,13 @@ export function registerTagMapAdmin(RED: NodeAPI, locate: (httpAdmin: unknown) =
       res.json({ rev: current.rev, changed: false, tags: result.tags });
       return;
     }
+    const targets = writeTargetChanges(tagsOf(result.before), tagsOf(result.after));
+    const scope = requestScope(req);
+    // No scope: Node-RED runs without adminAuth, and lets everyone do everything.
+    if (targets.length > 0 && scope !== undefined && !hasPermission(scope, WRITE_TARGET_PERMISSION)) {
+      res.status(403).json(writeGateRefusal(targets, requestUser(req)));
+      return;
+    }
     let saved: { rev: string };
     try {
       // The runtime checks `rev` again inside its deploy lock, so a deploy that lands meanwhile is a 409 too.
@@ -132,12 +157,42 @@ export function registerTagMapAdmin(RED: NodeAPI, locate: (httpAdmin: unknown) =
         revBefore: current.rev,
         rev: saved.rev,
         summary: change,
+        diff: diffOf(result.before, result.after),
+        ...(targets.length > 0 ? { writeTargets: targets.slice(0, MAX_AUDITED_TARGETS).map((t) => t.text.slice(0, 200)).concat(targets.length > MAX_AUDITED_TARGETS ? [`and ${targets.length - MAX_AUDITED_TARGETS} more`] : []) } : {}),
       });
     } catch (err) {
       RED.log.warn(`tag map "${nameOf(result.after)}" (${id}): audit log: ${messageOf(err)}`);
     }
     res.json({ rev: saved.rev, changed: true, tags: result.tags });
   });
+}
+
+/** The tags of a stored map (templates expanded); a map with errors gives the tags of its valid rows. */
+function tagsOf(node: FlowNode): Tag[] {
+  return compileTagMap({ rows: node.rows, templates: node.templates, instances: node.instances }).tags;
+}
+
+/** The 403 of the write gate: the missing permission and the tags whose write path the change would alter. */
+function writeGateRefusal(targets: readonly GatedChange[], user: string | undefined): Record<string, unknown> {
+  const listed = targets.slice(0, MAX_LISTED_CHANGES);
+  const more = targets.length - listed.length;
+  const text =
+    `nothing was changed: ${targets.length === 1 ? 'this change alters where writes to a machine land' : `these ${targets.length} changes alter where writes to machines land`}, ` +
+    `which needs the permission ${WRITE_TARGET_PERMISSION} (an integrator)${user !== undefined ? `, and the account "${user}" lacks it` : ''}: ` +
+    `${listed.slice(0, 3).map((t) => t.text).join('; ')}${targets.length > 3 ? `; and ${targets.length - 3} more` : ''}`;
+  return { ...refusalBody(WRITE_TARGET_PERMISSION, user), error: text, message: text, changes: listed, ...(more > 0 ? { more } : {}) };
+}
+
+/** The audit's before/after diff: own rows as stored, and the template tags when templates or instances changed. */
+function diffOf(before: FlowNode, after: FlowNode): object {
+  const rows = (node: FlowNode): ReturnType<typeof cleanRows> => (Array.isArray(node.rows) ? cleanRows(node.rows as unknown[]) : []);
+  const templatesChanged = JSON.stringify([before.templates, before.instances]) !== JSON.stringify([after.templates, after.instances]);
+  if (!templatesChanged) return changeRecord({ before: rows(before), after: rows(after) });
+  const made = (node: FlowNode): ReturnType<typeof cleanRows> => {
+    const own = new Set(rows(node).map((r) => (r.name ?? '').trim()));
+    return tagsOf(node).filter((t) => !own.has(t.name)).map(rowOf);
+  };
+  return changeRecord({ before: rows(before), after: rows(after) }, { before: made(before), after: made(after) });
 }
 
 function caller(req: Request): { user: unknown; req: Request } {

@@ -57,18 +57,19 @@ describe('ERP crash safety: SIGKILL of a hub posting 2,000 records', function ()
     // The admin endpoints of the live hub, with the roles' permissions.
     const operator = await hub.token('operator');
     const integrator = await hub.token('integrator');
-    const list = await hub.api(operator, 'GET', '/factoryhub/erp/outboxes');
+    const list = await hub.api(integrator, 'GET', '/factoryhub/erp/outboxes');
     assert.equal(list.status, 200);
     const [outbox] = (await list.json()) as { id: string; stats: { depth: number; deadLetters: number } }[];
     assert.equal(outbox.id, 'sap');
-    assert.equal((await hub.api(operator, 'GET', '/factoryhub/erp/outboxes/sap/dead-letters')).status, 200);
-    // Node-RED answers a missing permission with 401.
-    assert.equal((await hub.api(operator, 'POST', '/factoryhub/erp/outboxes/sap/retry', {})).status, 401);
-    assert.equal((await hub.api(operator, 'POST', '/factoryhub/erp/outboxes/sap/purge', { all: true })).status, 401);
+    assert.equal((await hub.api(integrator, 'GET', '/factoryhub/erp/outboxes/sap/dead-letters')).status, 200);
+    // The operator has no ERP permission (settings/roles.js): 403 naming the missing one.
+    assert.equal((await hub.api(operator, 'GET', '/factoryhub/erp/outboxes')).status, 403);
+    assert.equal((await hub.api(operator, 'POST', '/factoryhub/erp/outboxes/sap/retry', {})).status, 403);
+    assert.equal((await hub.api(operator, 'POST', '/factoryhub/erp/outboxes/sap/purge', { all: true })).status, 403);
     assert.deepEqual(await (await hub.api(integrator, 'POST', '/factoryhub/erp/outboxes/sap/retry', {})).json(), { requeued: 0 });
     assert.equal((await hub.api(integrator, 'POST', '/factoryhub/erp/outboxes/sap/purge', {})).status, 400);
     assert.equal((await hub.api(integrator, 'GET', '/factoryhub/erp/outboxes/nope')).status, 404);
-    const stats = (await (await hub.api(operator, 'GET', '/factoryhub/erp/outboxes/sap')).json()) as { stats: { depth: number } };
+    const stats = (await (await hub.api(integrator, 'GET', '/factoryhub/erp/outboxes/sap')).json()) as { stats: { depth: number } };
     assert.equal(stats.stats.depth, 0);
   });
 

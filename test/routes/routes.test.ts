@@ -17,12 +17,16 @@ const ROLES: readonly Role[] = ['admin', 'integrator', 'technician', 'operator']
 type Caller = Role | 'nobody';
 const CALLERS: readonly Caller[] = [...ROLES, 'nobody'];
 
-/** Who holds each permission the routes ask for (settings/roles.js; "read" grants every *.read). */
+/** Who holds each permission the routes ask for (settings/roles.js, which lists each role's exactly). */
 const HOLDERS: Record<string, readonly Role[]> = {
-  read: ROLES,
-  'opcua.write': ['admin', 'integrator'],
-  'erp.write': ['admin', 'integrator'],
+  'flows.read': ROLES,
+  'tagmaps.read': ROLES,
   'tagmaps.write': ['admin', 'integrator', 'technician'],
+  'opcua.read': ['admin', 'integrator', 'technician'],
+  'opcua.write': ['admin', 'integrator'],
+  'erp.read': ['admin', 'integrator'],
+  'erp.write': ['admin', 'integrator'],
+  'audit.read': ['admin'],
 };
 
 interface RouteCase {
@@ -33,23 +37,23 @@ interface RouteCase {
 
 /** Every route the package registers (grep httpAdmin in nodes/). */
 const ROUTES: readonly RouteCase[] = [
-  { method: 'POST', path: '/factoryhub/oee/calendar/validate', permission: 'read' },
-  { method: 'POST', path: '/factoryhub/oee/node/validate', permission: 'read' },
-  { method: 'GET', path: '/factoryhub/opcua/endpoints/nope/browse', permission: 'read' },
-  { method: 'GET', path: '/factoryhub/opcua/endpoints/nope/state', permission: 'read' },
-  { method: 'GET', path: '/factoryhub/opcua/certificates', permission: 'read' },
+  { method: 'POST', path: '/factoryhub/oee/calendar/validate', permission: 'flows.read' },
+  { method: 'POST', path: '/factoryhub/oee/node/validate', permission: 'flows.read' },
+  { method: 'GET', path: '/factoryhub/opcua/endpoints/nope/browse', permission: 'opcua.read' },
+  { method: 'GET', path: '/factoryhub/opcua/endpoints/nope/state', permission: 'opcua.read' },
+  { method: 'GET', path: '/factoryhub/opcua/certificates', permission: 'opcua.read' },
   { method: 'POST', path: '/factoryhub/opcua/certificates/trusted', permission: 'opcua.write' },
   { method: 'DELETE', path: `/factoryhub/opcua/certificates/trusted/${'a'.repeat(40)}`, permission: 'opcua.write' },
-  { method: 'GET', path: '/factoryhub/erp/outboxes', permission: 'read' },
-  { method: 'GET', path: '/factoryhub/erp/outboxes/nope', permission: 'read' },
-  { method: 'GET', path: '/factoryhub/erp/outboxes/nope/dead-letters', permission: 'read' },
+  { method: 'GET', path: '/factoryhub/erp/outboxes', permission: 'erp.read' },
+  { method: 'GET', path: '/factoryhub/erp/outboxes/nope', permission: 'erp.read' },
+  { method: 'GET', path: '/factoryhub/erp/outboxes/nope/dead-letters', permission: 'erp.read' },
   { method: 'POST', path: '/factoryhub/erp/outboxes/nope/retry', permission: 'erp.write' },
   { method: 'POST', path: '/factoryhub/erp/outboxes/nope/purge', permission: 'erp.write' },
-  { method: 'GET', path: '/factoryhub/tag-maps', permission: 'read' },
-  { method: 'GET', path: `/factoryhub/tag-maps/${MAP}`, permission: 'read' },
+  { method: 'GET', path: '/factoryhub/tag-maps', permission: 'tagmaps.read' },
+  { method: 'GET', path: `/factoryhub/tag-maps/${MAP}`, permission: 'tagmaps.read' },
   { method: 'PUT', path: `/factoryhub/tag-maps/${MAP}`, permission: 'tagmaps.write' },
-  { method: 'GET', path: '/factoryhub/audit/writes', permission: 'read' },
-  { method: 'GET', path: '/factoryhub/audit/tag-maps', permission: 'read' },
+  { method: 'GET', path: '/factoryhub/audit/writes', permission: 'audit.read' },
+  { method: 'GET', path: '/factoryhub/audit/tag-maps', permission: 'audit.read' },
 ];
 
 const deep = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
@@ -99,7 +103,7 @@ function request(base: string, method: string, route: string, token: string | un
 /** No stack trace, no file path, and an error answer is JSON {error: string}. */
 function assertClean(answer: Answer, what: string): void {
   assert.doesNotMatch(answer.text, /\bat [\w.<>]+ \(|\/work\/|node_modules|[\w-]+\.[jt]s:\d+|Error: /, `${what}: leaks internals: ${answer.text.slice(0, 300)}`);
-  // Node-RED's own 401 (no login, or no permission) is empty or the text "Unauthorized".
+  // Node-RED's own 401 (no login) is empty or the text "Unauthorized"; a 403 (no permission) is JSON like any error.
   if (answer.status === 401) assert.ok(['', 'Unauthorized'].includes(answer.text), `${what}: 401 with ${answer.text.slice(0, 200)}`);
   else if (answer.status >= 400) {
     assert.match(answer.type, /application\/json/, `${what}: error answered as ${answer.type}: ${answer.text.slice(0, 200)}`);
@@ -137,15 +141,18 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
           const what = `${route.method} ${route.path} as ${caller} with ${name}`;
           const answer = await request(hub.url, route.method, route.path, tokens.get(caller), body);
           assertClean(answer, what);
-          if (!allowed) assert.equal(answer.status, 401, `${what}: HTTP ${answer.status} ${answer.text.slice(0, 200)}`);
-          else assert.ok(expect.includes(answer.status), `${what}: HTTP ${answer.status}, expected ${expect.join('/')}: ${answer.text.slice(0, 200)}`);
+          if (!allowed) {
+            // No login: 401; logged in without the permission: 403 naming it, whatever the body.
+            assert.equal(answer.status, caller === 'nobody' ? 401 : 403, `${what}: HTTP ${answer.status} ${answer.text.slice(0, 200)}`);
+            if (caller !== 'nobody') assert.equal((JSON.parse(answer.text) as { permission?: unknown }).permission, route.permission, what);
+          } else assert.ok(expect.includes(answer.status), `${what}: HTTP ${answer.status}, expected ${expect.join('/')}: ${answer.text.slice(0, 200)}`);
           seen.push(`${answer.status}`);
         }
         // And without a body, the way the editor calls them: allowed or not, never a 5xx.
         const plain = await request(hub.url, route.method, route.path, tokens.get(caller));
         assertClean(plain, `${route.method} ${route.path} as ${caller} without a body`);
-        if (!allowed) assert.equal(plain.status, 401, `${route.method} ${route.path} as ${caller}`);
-        else assert.notEqual(plain.status, 401, `${route.method} ${route.path} as ${caller}`);
+        if (!allowed) assert.equal(plain.status, caller === 'nobody' ? 401 : 403, `${route.method} ${route.path} as ${caller}`);
+        else assert.ok(![401, 403].includes(plain.status), `${route.method} ${route.path} as ${caller}: HTTP ${plain.status}`);
       }
     }
     assert.equal(seen.length, ROUTES.length * CALLERS.length * BODIES.length);
@@ -201,17 +208,22 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
     const put = await hub.api(technician, 'PUT', `/factoryhub/tag-maps/${MAP}`, { rev, rows });
     assert.equal(put.status, 200, await put.clone().text());
     const saved = (await put.json()) as { rev: string };
-    const res = await hub.api(tokens.get('integrator'), 'GET', '/factoryhub/audit/tag-maps');
+    const res = await hub.api(tokens.get('admin'), 'GET', '/factoryhub/audit/tag-maps');
     assert.equal(res.status, 200);
     const page = (await res.json()) as { entries: Record<string, unknown>[]; skipped: number; more: boolean };
     assert.equal(page.entries.length, 1);
+    const diff = {
+      rows: { added: 0, removed: 0, changed: 1, unchanged: 0 },
+      listed: [{ op: 'changed', from: 'row', name: 'plant/line1/filler/count', before: { address: 'hr:0' }, after: { address: 'hr:10' } }],
+      more: 0,
+    };
     assert.deepEqual(
       { ...page.entries[0], time: undefined },
-      { time: undefined, kind: 'tagmap', node: MAP, nodeName: 'line1', user: 'technician', revBefore: rev, rev: saved.rev, summary: '1 row changed' },
+      { time: undefined, kind: 'tagmap', node: MAP, nodeName: 'line1', user: 'technician', revBefore: rev, rev: saved.rev, summary: '1 row changed', diff },
     );
   });
 
-  it('pages a large audit day file: 10 parallel reads by an operator get at most 1,000 entries each', async () => {
+  it('pages a large audit day file: 10 parallel reads by the admin get at most 1,000 entries each', async () => {
     const dir = path.join(userDir, 'audit');
     fs.mkdirSync(dir, { recursive: true });
     const day = '2026-01-15';
@@ -220,8 +232,8 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
     const file = path.join(dir, `writes-${day}.jsonl`);
     fs.writeFileSync(file, '');
     for (let b = 0; b < 30; b++) fs.appendFileSync(file, b === 3 ? `${block}not json\n{"torn": tr\n` : block);
-    const operator = tokens.get('operator');
-    const answers = await Promise.all(Array.from({ length: 10 }, () => hub.api(operator, 'GET', `/factoryhub/audit/writes?date=${day}`)));
+    const reader = tokens.get('admin');
+    const answers = await Promise.all(Array.from({ length: 10 }, () => hub.api(reader, 'GET', `/factoryhub/audit/writes?date=${day}`)));
     for (const res of answers) {
       assert.equal(res.status, 200);
       const page = (await res.json()) as { entries: { tag: string }[]; more: boolean; nextOffset: number; offset: number };
@@ -236,7 +248,7 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
     let entries = 0;
     let skipped = 0;
     for (;;) {
-      const res = await hub.api(operator, 'GET', `/factoryhub/audit/writes?date=${day}&offset=${offset}&limit=700`);
+      const res = await hub.api(reader, 'GET', `/factoryhub/audit/writes?date=${day}&offset=${offset}&limit=700`);
       const page = (await res.json()) as { entries: unknown[]; skipped: number; more: boolean; nextOffset: number };
       entries += page.entries.length;
       skipped += page.skipped;
@@ -246,7 +258,7 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
     assert.equal(entries, 30_000);
     assert.equal(skipped, 2);
     for (const query of ['date=yesterday', 'date=2026-01-15&limit=5000', 'date=2026-01-15&offset=-1', 'date=2026-01-15&date=2026-01-16']) {
-      const res = await hub.api(operator, 'GET', `/factoryhub/audit/writes?${query}`);
+      const res = await hub.api(reader, 'GET', `/factoryhub/audit/writes?${query}`);
       const text = await res.text();
       assert.equal(res.status, 400, `${query}: ${text}`);
       assertClean({ status: res.status, type: res.headers.get('content-type') ?? '', text }, query);

@@ -88,11 +88,12 @@ describe('settings: a secure, collaborative hub', function () {
       const token = await hub.login(role);
       assert.equal((await hub.api(token, 'GET', '/flows')).status, 200, `${role} reads flows`);
       const res = await hub.api(token, 'POST', '/flows', flows, { 'Node-RED-Deployment-Type': 'full' });
-      assert.equal(res.status, 401, `${role} cannot deploy`);
-      assert.equal((await hub.api(token, 'POST', '/nodes', { module: 'node-red-node-random' })).status, 401, `${role} cannot install`);
+      // Logged in without the permission: 403 (settings/permission-refusal.js; test/settings/roles.test.ts has every case).
+      assert.equal(res.status, 403, `${role} cannot deploy`);
+      assert.equal((await hub.api(token, 'POST', '/nodes', { module: 'node-red-node-random' })).status, 403, `${role} cannot install`);
     }
     const integrator = await hub.login('integrator');
-    assert.equal((await hub.api(integrator, 'POST', '/nodes', { module: 'node-red-node-random' })).status, 401, 'integrator cannot install modules');
+    assert.equal((await hub.api(integrator, 'POST', '/nodes', { module: 'node-red-node-random' })).status, 403, 'integrator cannot install modules');
     const from = hub.log.length;
     const res = await hub.api(integrator, 'POST', '/flows', flows, { 'Node-RED-Deployment-Type': 'full' });
     assert.ok([200, 204].includes(res.status), `integrator deploys: HTTP ${res.status}`);

@@ -133,11 +133,12 @@ describe('tags/tag-map admin endpoints and the technician role (real hub)', func
   it('keeps the technician from deploying flows', async () => {
     const current = await deployed();
     const res = await hub.api(await token('technician'), 'POST', '/flows', current.flows, { 'Node-RED-Deployment-Type': 'full' });
-    assert.equal(res.status, 401);
+    assert.equal(res.status, 403);
+    assert.equal(((await res.json()) as { permission: string }).permission, 'flows.write');
     const nodes = await hub.api(await token('technician'), 'POST', '/flows', [...current.flows, { id: 'ab00000000000009', type: 'debug', z: TAB, wires: [] }], {
       'Node-RED-Deployment-Type': 'nodes',
     });
-    assert.equal(nodes.status, 401);
+    assert.equal(nodes.status, 403);
   });
 
   it('refuses an invalid map with every error by row and column, applying nothing', async () => {
@@ -215,7 +216,8 @@ describe('tags/tag-map admin endpoints and the technician role (real hub)', func
     const before = await snapshot();
     assert.equal((await hub.api(await token('operator'), 'GET', '/factoryhub/tag-maps')).status, 200);
     const res = await put('operator', MAP, { rev: before.rev, rows: [] });
-    assert.equal(res.status, 401);
+    assert.equal(res.status, 403);
+    assert.equal(res.body.permission, 'tagmaps.write');
     const anonymous = await hub.api(undefined, 'PUT', `/factoryhub/tag-maps/${MAP}`, { rev: before.rev, rows: [] });
     assert.equal(anonymous.status, 401);
     await unchanged(before);

@@ -286,4 +286,23 @@ describe('tags/tag-map editor in a real browser (Chromium)', function () {
     assert.deepEqual(await page.evaluate((id) => (globalThis as unknown as Required<EditorWindow>).RED.nodes.node(id)?.rows, MAP), current);
     await shot(page, '6-technician-saved');
   });
+
+  it("shows the technician why a change to a writable tag's target is refused, and deploys nothing", async () => {
+    await page.click(`.fh-tm-sidebar-map[data-id="${MAP}"] .fh-tm-sidebar-edit`);
+    const tray = '.red-ui-tray .fh-tm [data-pane="rows"]';
+    await page.waitForSelector(`${tray} tr[data-key]`);
+    const before = await deployedMap();
+    // Making a read-only tag writable would open a write path: that needs an integrator.
+    const third = current[2]?.name ?? '';
+    await page.locator(`${tray} tr[data-key]`).nth(2).locator('input[data-column="access"]').fill('read-write');
+    await page.click('#fh-tm-tray-save');
+    const message = page.locator('.red-ui-tray .fh-tm-message');
+    await message.locator('text=flows.write').waitFor({ timeout: 15000 });
+    const text = await message.innerText();
+    assert.match(text, /nothing was changed: this change alters where writes to a machine land, which needs the permission flows\.write \(an integrator\), and the account "technician" lacks it/);
+    assert.ok(text.includes(`\n${third}: made writable (`), text);
+    await shot(page, '7-technician-write-gate');
+    assert.deepEqual(await deployedMap(), before, 'nothing deployed');
+    await page.click('#fh-tm-tray-cancel');
+  });
 });

@@ -103,11 +103,16 @@ function edit(map: MapSummary, rev: string, list: HTMLElement): void {
         void load(list);
         return;
       }
-      const body = res.body as { error?: string; errors?: { text: string }[] } | undefined;
+      const body = res.body as { error?: string; errors?: { text: string }[]; changes?: { text: string }[]; more?: number } | undefined;
       if (res.status === 409) {
         editor.showMessage(`${errorText(res)}. Close this editor (your changes are lost) or export them as CSV first, then open the map again.`);
-      } else if (res.status === 401 || res.status === 403) {
-        editor.showMessage('Your account may not change tag maps (it needs the permission tagmaps.write).');
+      } else if (res.status === 401) {
+        editor.showMessage('Your login has ended: log in again (export your changes as CSV first), then open the map again.');
+      } else if (res.status === 403) {
+        // The hub names the missing permission and, for the write gate, every tag whose write path would change.
+        const changes = body?.changes?.map((c) => c.text);
+        if (changes !== undefined && body?.more !== undefined) changes.push(`... and ${body.more} more`);
+        editor.showMessage(errorText(res), changes);
       } else {
         editor.showMessage(`Nothing was saved: ${errorText(res)}`, body?.errors?.map((e) => e.text));
       }
