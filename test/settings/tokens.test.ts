@@ -81,7 +81,7 @@ describe('API tokens and who wrote', function () {
     assert.deepEqual(await who.json(), { username: 'token:powerbi', role: 'operator' });
     assert.equal((await hub.fetch('/ui/', { headers: bearer(bi) })).status, 200);
     assert.equal((await hub.api(bi, 'GET', '/flows')).status, 200, 'operator reads the flows');
-    assert.equal((await hub.api(bi, 'POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' })).status, 401, 'operator cannot deploy');
+    assert.equal((await hub.api(bi, 'POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' })).status, 403, 'operator cannot deploy: 403 names the missing permission');
     assert.equal((await hub.api(ops, 'GET', '/settings')).status, 200);
     const wrong = await hub.fetch('/whoami', { headers: bearer('fht_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') });
     assert.equal(wrong.status, 401);
