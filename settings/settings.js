@@ -7,6 +7,7 @@ const { credentialSecret } = require('./credential-secret');
 const { basicAuthMiddleware, socketAuthMiddleware } = require('./http-auth');
 const { ROLES } = require('./roles');
 const { hubMiddleware } = require('./middleware');
+const { hubTls, TlsError } = require('./tls');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -35,7 +36,20 @@ if (secret.source === 'generated') {
   say('For a real line, set HUB_CREDENTIAL_SECRET instead and keep it in your secret store.');
 }
 
+/** @type {ReturnType<typeof hubTls>} */
+let tls;
+try {
+  tls = hubTls({ userDir, env, say });
+} catch (err) {
+  if (!(err instanceof TlsError)) throw err;
+  say(`Cannot start: ${err.message}.`);
+  process.exit(1);
+}
+
 module.exports = {
+  // HTTPS unless HUB_HTTP=1: IT's certificate (HUB_TLS_CERT/HUB_TLS_KEY) or one generated on the first run; see tls.js.
+  https: tls.https,
+  httpsRefreshInterval: tls.httpsRefreshInterval,
   uiHost: env.HUB_HOST || '127.0.0.1',
   uiPort: env.HUB_PORT !== undefined ? Number(env.HUB_PORT) : 1880,
   userDir,

@@ -105,7 +105,7 @@ describe('oee/fh-oee durable state in a real hub (restart, kill, redeploy)', fun
   });
 
   const post = async (values: Record<string, unknown>): Promise<void> => {
-    const res = await fetch(`${hub.url}/oee-test/tags`, {
+    const res = await hub.fetch('/oee-test/tags', {
       method: 'POST',
       headers: { authorization: basicAuth('integrator'), 'content-type': 'application/json' },
       body: JSON.stringify(Object.fromEntries(Object.entries(values).map(([k, v]) => [`${MACHINE}/${k}`, v]))),
@@ -114,7 +114,7 @@ describe('oee/fh-oee durable state in a real hub (restart, kill, redeploy)', fun
   };
   const counters = (): Promise<void> => post({ state: 1, count: plc.total, good: plc.good });
   const report = async (): Promise<FiguresPayload & { stops: { id: number; state: string }[] }> => {
-    const res = await fetch(`${hub.url}/oee-test/report`, { headers: { authorization: basicAuth('integrator') } });
+    const res = await hub.fetch('/oee-test/report', { headers: { authorization: basicAuth('integrator') } });
     assert.equal(res.status, 200);
     return (await res.json()) as FiguresPayload & { stops: { id: number; state: string }[] };
   };
