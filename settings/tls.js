@@ -248,9 +248,8 @@ function hubTls({ userDir, env, say }) {
   const prepare = async () => {
     const why = staleReason(files, env);
     if (why) {
-      const names = hostNames(env);
-      await generate(files, names);
-      say(`Generated a self-signed certificate (${why}) in ${files.cert}, for ${[...names.dns, ...names.ip].join(', ')}.`);
+      await generate(files, hostNames(env));
+      say(`Generated a self-signed certificate (${why}).`);
     } else if ((fs.statSync(files.key).mode & 0o777) !== 0o600) {
       fs.chmodSync(files.key, 0o600);
     }
