@@ -155,7 +155,7 @@ async function run(withOee: boolean): Promise<Run> {
     const cpu = cpuSeconds(pid) - cpu0;
     const wall = (performance.now() - wall0) / 1000;
     const rss = rssMb(pid);
-    const body = (await (await fetch(`${hub.url}/bench/figures`)).json()) as { figures?: number; last?: Record<string, { oee: number | null; total: number | null }> };
+    const body = (await (await hub.fetch('/bench/figures')).json()) as { figures?: number; last?: Record<string, { oee: number | null; total: number | null }> };
     const oeeDir = path.join(userDir, 'oee');
     const stateFiles = fs.existsSync(oeeDir) ? fs.readdirSync(oeeDir).filter((f) => f.endsWith('.json')).length : 0;
     const errors = hub.log.split('\n').filter((l) => /\[error\]/.test(l));

@@ -108,7 +108,7 @@ class Soak {
   constructor(private readonly demo: RunningDemo) {
     const p = demo.proxies;
     if (!p?.opcua) throw new Error('soak: the demo needs fault proxies and an OPC UA server');
-    this.observer = new HubObserver(demo.hub.url);
+    this.observer = new HubObserver(demo.hub);
     this.targets = [
       { name: 'filler', proxy: p.modbus.filler, machines: ['filler'] },
       { name: 'capper', proxy: p.modbus.capper, machines: ['capper'] },

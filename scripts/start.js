@@ -4,6 +4,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
+const { X509Certificate } = require('node:crypto');
+const { certificateFile } = require('../settings/tls');
 
 const root = path.resolve(__dirname, '..');
 const userDir = path.resolve(process.env.HUB_USER_DIR || path.join(root, 'data'));
@@ -83,6 +85,22 @@ async function startErp() {
   }
 }
 
+/** What the browser will show for the served certificate, to compare before logging in. */
+function certificateLines() {
+  const where = certificateFile({ userDir, env: process.env });
+  if (!where) return ['  Plain HTTP (HUB_HTTP=1): only behind a TLS proxy.'];
+  try {
+    const x509 = new X509Certificate(fs.readFileSync(where.file));
+    return [
+      `  Certificate: ${where.generated ? 'self-signed, ' : ''}${where.file}`,
+      `    SHA-256 fingerprint ${x509.fingerprint256}`,
+      ...(where.generated ? ['    Your browser warns about it: check that its fingerprint is this one, then accept it.'] : []),
+    ];
+  } catch (err) {
+    return [`  Certificate: ${where.file} cannot be read (${err instanceof Error ? err.message : String(err)})`];
+  }
+}
+
 /** @param {string} base @param {number} seconds @param {boolean} firstRun @param {string | undefined} erpUrl */
 function banner(base, seconds, firstRun, erpUrl) {
   return [
@@ -91,6 +109,7 @@ function banner(base, seconds, firstRun, erpUrl) {
     `  Editor:    ${base}/`,
     `  Dashboard: ${base}/ui/`,
     ...(erpUrl ? [`  Demo ERP:  ${erpUrl}/`] : []),
+    ...certificateLines(),
     '  Log in as admin (or integrator, technician, operator) with the password printed on the first run,',
     '  or set HUB_ADMIN_PASSWORD (HUB_<NAME>_PASSWORD) before starting. Forgotten? npm run user -- set admin admin',
     '',
@@ -114,7 +133,7 @@ async function main() {
   red.stdout.on('data', (chunk) => {
     process.stdout.write(chunk);
     if (announced) return;
-    const match = /Server now running at (\S+?)\/?\s/.exec(chunk.toString());
+    const match = /Server now running at (https?:\/\/\S+?)\/?\s/.exec(chunk.toString());
     if (!match) return;
     announced = true;
     process.stdout.write(banner(match[1], (Date.now() - started) / 1000, firstRun, erp ? erp.url : undefined) + '\n');

@@ -10,6 +10,7 @@ const { ROLES } = require('./roles');
 const { hubMiddleware } = require('./middleware');
 const { refusalLogHandler } = require('./permission-refusal');
 const { paletteExcludes, paletteLines } = require('./palette');
+const { hubTls, TlsError } = require('./tls');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -46,8 +47,20 @@ if (secret.source === 'generated') {
 
 // Logins (editor, dashboard, Basic, API tokens) through one limiter and one audit: http-auth.js.
 const login = createHubAuth({ accounts, userDir, say, dashboardSessionHours: Number(env.HUB_DASHBOARD_SESSION_HOURS || 24 * 7) });
+/** @type {ReturnType<typeof hubTls>} */
+let tls;
+try {
+  tls = hubTls({ userDir, env, say });
+} catch (err) {
+  if (!(err instanceof TlsError)) throw err;
+  say(`Cannot start: ${err.message}.`);
+  process.exit(1);
+}
 
 module.exports = {
+  // HTTPS unless HUB_HTTP=1: IT's certificate (HUB_TLS_CERT/HUB_TLS_KEY) or one generated on the first run; see tls.js.
+  https: tls.https,
+  httpsRefreshInterval: tls.httpsRefreshInterval,
   uiHost: env.HUB_HOST || '127.0.0.1',
   uiPort: env.HUB_PORT !== undefined ? Number(env.HUB_PORT) : 1880,
   userDir,

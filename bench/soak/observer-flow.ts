@@ -12,6 +12,7 @@
  */
 import type { FlowNode } from '../../test/support/demo-line';
 import { DEMO_NAMES } from '../../test/support/demo-line';
+import type { HubProcess } from '../../test/support/hub-process';
 import { basicAuth } from '../../test/support/hub-process';
 
 export const MACHINES = ['filler', 'capper', 'labeller', 'casepacker'] as const;
@@ -167,17 +168,17 @@ export function soakFlow(demo: readonly FlowNode[]): FlowNode[] {
 
 /** The observation endpoints of a hub running soakFlow (HTTP-in needs a login: basic auth as admin). */
 export class HubObserver {
-  constructor(private readonly url: string) {}
+  constructor(private readonly hub: Pick<HubProcess, 'fetch'>) {}
 
   async state(): Promise<Observed> {
-    const res = await fetch(`${this.url}/soak/state`, { headers: { authorization: basicAuth('admin') }, signal: AbortSignal.timeout(10_000) });
+    const res = await this.hub.fetch('/soak/state', { headers: { authorization: basicAuth('admin') }, signal: AbortSignal.timeout(10_000) });
     if (res.status !== 200) throw new Error(`GET /soak/state: HTTP ${res.status}`);
     return (await res.json()) as Observed;
   }
 
   /** Hands a downtime record with `key` to the demo's fh-erp-post (accepted once it shows in state().accepted). */
   async probe(key: string): Promise<void> {
-    const res = await fetch(`${this.url}/soak/probe`, {
+    const res = await this.hub.fetch('/soak/probe', {
       method: 'POST',
       headers: { authorization: basicAuth('admin'), 'content-type': 'application/json' },
       body: JSON.stringify({ key }),

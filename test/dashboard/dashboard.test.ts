@@ -15,11 +15,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Booking } from '../../simulator/erp-server';
 import type { Machine } from '../../simulator/machine';
 import { basicAuth, repoRoot } from '../support/hub-process';
+import { launchBrowser } from '../support/browser';
 import { TEST_SHIFT_NAME, startDemo } from '../support/demo-line';
 import type { RunningDemo } from '../support/demo-line';
 
@@ -97,14 +97,14 @@ describe('dashboard in a real browser (Chromium)', function () {
 
   before(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const started = startDemo({ name: 'dashboard' }).then((d) => (demo = d));
-    const launched = chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] }).then((b) => (browser = b));
-    await Promise.all([started, launched]);
+    // The browser trusts the hub's certificate, which the hub makes on its first start.
+    demo = await startDemo({ name: 'dashboard' });
+    browser = await launchBrowser(demo.hub);
     flowsStartedAt = demo.hub.log.search(/Started flows/);
     const found = demo.line.line.machines.find((m) => m.name.split('/').pop() === 'labeller');
     assert.ok(found, 'the simulated line has a labeller');
     labeller = found;
-    context = await (browser as Browser).newContext({ viewport: { width: 1920, height: 1080 }, extraHTTPHeaders: { authorization: basicAuth('operator') } });
+    context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, extraHTTPHeaders: { authorization: basicAuth('operator') } });
     // Nothing but the hub: the dashboard must not need the internet (a line network is often offline).
     await context.route((url) => url.origin !== new URL(demo.hub.url).origin, (route) => route.abort());
     page = await context.newPage();
@@ -126,12 +126,12 @@ describe('dashboard in a real browser (Chromium)', function () {
   });
 
   it('asks for a login: the dashboard answers 401 without (or with wrong) credentials', async () => {
-    const none = await fetch(`${demo.hub.url}/ui/`);
+    const none = await demo.hub.fetch('/ui/');
     assert.equal(none.status, 401);
     assert.match(none.headers.get('www-authenticate') ?? '', /^Basic /);
-    const wrong = await fetch(`${demo.hub.url}/ui/`, { headers: { authorization: `Basic ${Buffer.from('operator:wrong').toString('base64')}` } });
+    const wrong = await demo.hub.fetch('/ui/', { headers: { authorization: `Basic ${Buffer.from('operator:wrong').toString('base64')}` } });
     assert.equal(wrong.status, 401);
-    const operator = await fetch(`${demo.hub.url}/ui/`, { headers: { authorization: basicAuth('operator') } });
+    const operator = await demo.hub.fetch('/ui/', { headers: { authorization: basicAuth('operator') } });
     assert.equal(operator.status, 200);
   });
 

@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { HubProcess, ROLE_PASSWORDS, tempDir } from '../support/hub-process';
+import { launchBrowser } from '../support/browser';
 
 const TAB = 'da5b000000000001';
 const flow = [
@@ -33,8 +33,8 @@ describe('dashboard login in a browser', function () {
     const from = hub.log.length;
     assert.ok([200, 204].includes((await hub.api(admin, 'POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' })).status));
     await hub.waitForLog(/Started flows/, from);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
-    context = await browser.newContext({ ignoreHTTPSErrors: hub.url.startsWith('https:') });
+    browser = await launchBrowser(hub);
+    context = await browser.newContext();
     page = await context.newPage();
   });
   after(async () => {

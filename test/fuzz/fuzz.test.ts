@@ -60,7 +60,7 @@ describe('fuzz: every node type in one hub', function () {
   let hub: HubProcess | undefined;
 
   const call = async (method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${(hub as HubProcess).url}${route}`, {
+    const res = await (hub as HubProcess).fetch(route, {
       method,
       headers: { authorization: basicAuth('integrator'), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),

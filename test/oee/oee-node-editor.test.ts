@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { HubProcess, ROLE_PASSWORDS, repoRoot, tempDir } from '../support/hub-process';
+import { launchBrowser } from '../support/browser';
 import { sourcePackage } from './oee-hub';
 
 const TAB = 'ed00000000000001';
@@ -54,13 +54,15 @@ describe('oee/fh-shift-calendar and fh-oee edit dialogs in a real browser (Chrom
       { id: CAL, type: 'fh-shift-calendar', name: 'plant', timeZone: 'Europe/Berlin', shifts: [{ name: 'Early', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '06:00', end: '14:00', breaks: [] }], holidays: [], plannedStops: [] },
       { id: OEE, type: 'fh-oee', z: TAB, x: 200, y: 80, name: '', machine: 'plant/line1/filler', calendar: CAL, stateSource: 'state', stateTag: 'plant/line1/filler/state', stateMap: [{ value: '1', state: 'running' }, { value: '2', state: 'down' }], countBasis: 'total+good', totalTag: 'plant/line1/filler/count', goodTag: 'plant/line1/filler/good', counterMode: 'abs32', reasons: [], products: [], wires: [[], [], []] },
     ];
-    const started = hub.start().then(async () => {
+    // The browser trusts the hub's certificate, which the hub makes on its first start.
+    await hub.start();
+    const started = (async () => {
       const from = hub.log.length;
       const res = await hub.api(await hub.login('admin'), 'POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' });
       assert.equal(res.status, 204);
       await hub.waitForLog(/Started flows/, from);
-    });
-    const launched = chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] }).then((b) => (browser = b));
+    })();
+    const launched = launchBrowser(hub).then((b) => (browser = b));
     await Promise.all([started, launched]);
     const context = await (browser as Browser).newContext({ viewport: { width: 1600, height: 1000 } });
     await context.route((url) => url.origin !== new URL(hub.url).origin, (route) => route.abort());

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { HubProcess, ROLE_PASSWORDS, tempDir } from '../support/hub-process';
+import { launchBrowser } from '../support/browser';
 import { startTestServer } from '../support/opcua-server';
 import type { TestServer } from '../support/opcua-server';
 import { makeOpcUaEditorPackage } from '../support/opcua-editor-package';
@@ -55,14 +55,16 @@ describe('OPC UA editor UI in a real browser (Chromium)', function () {
       { id: SUB, type: 'fh-opcua-subscribe', z: TAB, name: 'filler', endpoint: EP, tagMap: MAP, prefix: '', samplingInterval: 500, publishingInterval: 1000, queueSize: 10, deadbandType: 'none', deadband: 0, output: 'each', x: 150, y: 60, wires: [[]] },
       { id: READ, type: 'fh-opcua-read', z: TAB, name: 'secure read', endpoint: SECURE, tagMap: '', prefix: '', output: 'each', x: 150, y: 120, wires: [[]] },
     ];
-    const started = hub.start().then(async () => {
+    // The browser trusts the hub's certificate, which the hub makes on its first start.
+    await hub.start();
+    const started = (async () => {
       token = await hub.login('admin');
       const from = hub.log.length;
       const res = await hub.api(token, 'POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' });
       assert.ok([200, 204].includes(res.status), `deploy: HTTP ${res.status}`);
       await hub.waitForLog(/Started flows/, from);
-    });
-    const launched = chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] }).then((b) => (browser = b));
+    })();
+    const launched = launchBrowser(hub).then((b) => (browser = b));
     await Promise.all([started, launched]);
     const context = await (browser as Browser).newContext({ viewport: { width: 1600, height: 1000 } });
     await context.route((url) => url.origin !== new URL(hub.url).origin, (route) => route.abort());

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { HubProcess, tempDir } from '../support/hub-process';
 import type { Role } from '../support/hub-process';
@@ -77,27 +76,11 @@ interface Answer {
   readonly text: string;
 }
 
-/** One request with node:http (fetch refuses a body on GET; the admin app parses one anyway). */
-function request(base: string, method: string, route: string, token: string | undefined, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(route, base);
-    const req = http.request(url, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
-      },
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    // The hub may answer (413) before it has read all of a big body, and close: that is an answer, not an error.
-    req.on('error', reject);
-    req.end(body);
-  });
+/** One request (hub.request: fetch refuses a body on GET; the admin app parses one anyway). */
+async function request(hub: HubProcess, method: string, route: string, token: string | undefined, body?: string): Promise<Answer> {
+  const headers = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+  const res = await hub.request(method, route, headers, body);
+  return { status: res.status, type: String(res.headers['content-type'] ?? ''), text: res.body.toString() };
 }
 
 /** No stack trace, no file path, and an error answer is JSON {error: string}. */
@@ -139,7 +122,7 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
         const allowed = caller !== 'nobody' && HOLDERS[route.permission].includes(caller);
         for (const { name, body, expect } of BODIES) {
           const what = `${route.method} ${route.path} as ${caller} with ${name}`;
-          const answer = await request(hub.url, route.method, route.path, tokens.get(caller), body);
+          const answer = await request(hub, route.method, route.path, tokens.get(caller), body);
           assertClean(answer, what);
           if (!allowed) {
             // No login: 401; logged in without the permission: 403 naming it, whatever the body.
@@ -149,7 +132,7 @@ describe('admin routes: bounded, least permission, clean errors (real hub)', fun
           seen.push(`${answer.status}`);
         }
         // And without a body, the way the editor calls them: allowed or not, never a 5xx.
-        const plain = await request(hub.url, route.method, route.path, tokens.get(caller));
+        const plain = await request(hub, route.method, route.path, tokens.get(caller));
         assertClean(plain, `${route.method} ${route.path} as ${caller} without a body`);
         if (!allowed) assert.equal(plain.status, caller === 'nobody' ? 401 : 403, `${route.method} ${route.path} as ${caller}`);
         else assert.ok(![401, 403].includes(plain.status), `${route.method} ${route.path} as ${caller}: HTTP ${plain.status}`);

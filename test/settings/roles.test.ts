@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { HubProcess, ROLE_PASSWORDS, basicAuth, tempDir } from '../support/hub-process';
+import { launchBrowser } from '../support/browser';
 import type { Role } from '../support/hub-process';
 
 const TAB = 'e0e0000000000001';
@@ -170,7 +170,7 @@ describe('settings/roles: each role exactly its rights, refusals that name the p
   describe('in the editor (Chromium)', () => {
     let browser: Browser | undefined;
     before(async () => {
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
+      browser = await launchBrowser(hub);
     });
     after(() => browser?.close());
 

@@ -57,7 +57,7 @@ describe('settings: a secure, collaborative hub', function () {
     assert.equal(((await login.json()) as { type: string }).type, 'credentials');
     assert.equal((await hub.api(undefined, 'GET', '/flows')).status, 401);
     assert.equal((await hub.api(undefined, 'GET', '/settings')).status, 401);
-    const wrong = await fetch(`${hub.url}/auth/token`, {
+    const wrong = await hub.fetch('/auth/token', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: 'admin' }),
@@ -66,7 +66,7 @@ describe('settings: a secure, collaborative hub', function () {
   });
 
   it('serves the editor page itself, which then shows the login dialog', async () => {
-    const res = await fetch(`${hub.url}/`);
+    const res = await hub.fetch('/');
     assert.equal(res.status, 200);
     assert.match(await res.text(), /Factory Hub/);
   });
@@ -101,12 +101,12 @@ describe('settings: a secure, collaborative hub', function () {
   });
 
   it('keeps the dashboard and HTTP-in endpoints behind a login', async () => {
-    assert.equal((await fetch(`${hub.url}/ping`)).status, 401);
-    assert.equal((await fetch(`${hub.url}/ping`, { headers: { authorization: basicAuth('operator') } })).status, 200);
+    assert.equal((await hub.fetch('/ping')).status, 401);
+    assert.equal((await hub.fetch('/ping', { headers: { authorization: basicAuth('operator') } })).status, 200);
     const wrong = `Basic ${Buffer.from('operator:nope').toString('base64')}`;
-    assert.equal((await fetch(`${hub.url}/ping`, { headers: { authorization: wrong } })).status, 401);
-    assert.equal((await fetch(`${hub.url}/ui/`)).status, 401);
-    assert.equal((await fetch(`${hub.url}/ui/`, { headers: { authorization: basicAuth('operator') } })).status, 200);
+    assert.equal((await hub.fetch('/ping', { headers: { authorization: wrong } })).status, 401);
+    assert.equal((await hub.fetch('/ui/')).status, 401);
+    assert.equal((await hub.fetch('/ui/', { headers: { authorization: basicAuth('operator') } })).status, 200);
   });
 
   it('writes flows pretty-printed and keeps credentials encrypted', () => {

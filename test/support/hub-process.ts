@@ -1,12 +1,16 @@
 /**
  * A real hub for tests: Node-RED 4 started as a child process with settings/settings.js, exactly as
- * `npm start` runs it, on 127.0.0.1 and an ephemeral port, with its own user directory.
+ * `npm start` runs it, on 127.0.0.1 and an ephemeral port, with its own user directory, serving HTTPS
+ * (unless the test sets HUB_HTTP=1). Tests trust exactly that hub's certificate, nothing else.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { certificateFile } from '../../settings/tls';
+import type { RawAnswer } from './https-fetch';
+import { rawRequest, spkiHash, trustedFetch } from './https-fetch';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -26,6 +30,23 @@ export const ROLE_PASSWORDS = {
 } as const;
 
 export type Role = keyof typeof ROLE_PASSWORDS;
+
+/** Node-RED's line once it listens; the URL is the hub's base (no trailing slash). */
+export const SERVER_RUNNING = /Server now running at (https?:\/\/\S+?)\/?\s/;
+
+/**
+ * The certificate a hub with this user directory and environment serves (HUB_TLS_CERT, or the one it
+ * generated in its user directory), undefined for plain HTTP or before the hub made it.
+ */
+export function hubCertificate(userDir: string, env: Record<string, string | undefined> = {}): Buffer | undefined {
+  const where = certificateFile({ userDir, env });
+  if (!where) return undefined;
+  try {
+    return fs.readFileSync(where.file);
+  } catch {
+    return undefined;
+  }
+}
 
 export class HubProcess {
   private child: ChildProcessWithoutNullStreams | undefined;
@@ -89,7 +110,7 @@ export class HubProcess {
     this.url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`hub did not start within ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
       const look = (): void => {
-        const m = /Server now running at (http:\/\/\S+?)\/?\s/.exec(this.output.slice(from));
+        const m = SERVER_RUNNING.exec(this.output.slice(from));
         if (m) {
           clearTimeout(timer);
           child.stdout.off('data', look);
@@ -134,7 +155,29 @@ export class HubProcess {
    * which certificate is trusted) is decided in one place.
    */
   fetch(route: string, init: RequestInit = {}): Promise<Response> {
-    return fetch(`${this.url}${route}`, init);
+    return trustedFetch(`${this.url}${route}`, init, this.certificate());
+  }
+
+  /** A request fetch() refuses to make (a body on GET), through the same trust; the answer in full. */
+  request(method: string, route: string, headers: Record<string, string> = {}, body?: string): Promise<RawAnswer> {
+    const ca = this.certificate();
+    return rawRequest(`${this.url}${route}`, { method, headers, ...(body !== undefined ? { body } : {}), ...(ca ? { ca } : {}) });
+  }
+
+  /**
+   * The certificate this hub serves (read now: a test may replace it), undefined on plain HTTP.
+   */
+  certificate(): Buffer | undefined {
+    return this.url.startsWith('https:') ? hubCertificate(this.options.userDir, { ...process.env, ...this.options.env }) : undefined;
+  }
+
+  /**
+   * Chromium arguments that trust this hub's certificate, and only it, by its public key (never
+   * ignoreHTTPSErrors): give them to chromium.launch after the hub has started.
+   */
+  browserArgs(): string[] {
+    const cert = this.certificate();
+    return cert ? [`--ignore-certificate-errors-spki-list=${spkiHash(cert)}`] : [];
   }
 
   /** An editor access token for a role's account. */

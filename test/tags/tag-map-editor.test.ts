@@ -9,12 +9,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { parseCsv } from '../../nodes/tags/csv';
 import { DATA_TYPES } from '../../nodes/tags/tag';
 import type { TagRow } from '../../nodes/tags/tag';
 import { HubProcess, ROLE_PASSWORDS, repoRoot, tempDir } from '../support/hub-process';
+import { launchBrowser } from '../support/browser';
 import type { Role } from '../support/hub-process';
 
 const TAB = 'cd00000000000001';
@@ -95,13 +95,15 @@ describe('tags/tag-map editor in a real browser (Chromium)', function () {
       { id: 'cd00000000000003', type: 'inject', z: TAB, name: 'tick', props: [{ p: 'payload' }], repeat: '', once: false, topic: '', payload: '', payloadType: 'date', x: 120, y: 60, wires: [['cd00000000000004']] },
       { id: 'cd00000000000004', type: 'debug', z: TAB, name: 'out', active: true, complete: 'payload', x: 300, y: 60, wires: [] },
     ];
-    const started = hub.start().then(async () => {
+    // The browser trusts the hub's certificate, which the hub makes on its first start.
+    await hub.start();
+    const started = (async () => {
       const from = hub.log.length;
       const res = await hub.api(await hub.login('admin'), 'POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' });
       assert.ok([200, 204].includes(res.status));
       await hub.waitForLog(/Started flows/, from);
-    });
-    const launched = chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] }).then((b) => (browser = b));
+    })();
+    const launched = launchBrowser(hub).then((b) => (browser = b));
     await Promise.all([started, launched]);
     // One page for both accounts: the second login reuses the cached editor (a cold load is slow here).
     const context = await (browser as Browser).newContext({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });

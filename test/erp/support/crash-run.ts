@@ -39,13 +39,12 @@ export async function produce(hub: ErpHub, accepted: { n: number }): Promise<voi
       for (let i = 0; i < PER_ORDER; i++) {
         const body = JSON.stringify({ key: `o${o}-${String(i).padStart(4, '0')}`, order, operation: '10', yield: 1 + (i % 7), unit: 'PC', start: '2024-06-15T06:00:00Z', end: '2024-06-15T06:05:00Z' });
         for (;;) {
-          const url = hub.url;
-          if (!hub.running || !url) {
+          if (!hub.running || !hub.url) {
             await sleep(50);
             continue;
           }
           try {
-            const res = await fetch(`${url}/erp-in`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
+            const res = await hub.fetch('/erp-in', { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
             const text = await res.text();
             if (res.status === 200) break;
             if (res.status === 422) throw new Error(`record refused: ${text}`);

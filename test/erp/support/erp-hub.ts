@@ -11,7 +11,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Role } from '../../support/hub-process';
-import { ROLE_PASSWORDS, basicAuth, repoRoot, tempDir } from '../../support/hub-process';
+import { ROLE_PASSWORDS, SERVER_RUNNING, basicAuth, hubCertificate, repoRoot, tempDir } from '../../support/hub-process';
+import { trustedFetch } from '../../support/https-fetch';
 
 const NODES = ['erp-connection', 'erp-post'];
 
@@ -75,7 +76,7 @@ export class ErpHub {
     this.url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`hub did not start within ${timeoutMs} ms:\n${this.output.slice(from)}`)), timeoutMs);
       const look = (): void => {
-        const m = /Server now running at (http:\/\/\S+?)\/?\s/.exec(this.output.slice(from));
+        const m = SERVER_RUNNING.exec(this.output.slice(from));
         if (m) {
           clearTimeout(timer);
           child.stdout.off('data', look);
@@ -118,8 +119,13 @@ export class ErpHub {
     });
   }
 
+  /** A request to this hub over HTTPS, trusting its certificate only (as HubProcess.fetch). */
+  fetch(route: string, init: RequestInit = {}): Promise<Response> {
+    return trustedFetch(`${this.url}${route}`, init, hubCertificate(this.userDir));
+  }
+
   async token(role: Role): Promise<string> {
-    const res = await fetch(`${this.url}/auth/token`, {
+    const res = await this.fetch('/auth/token', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '', username: role, password: ROLE_PASSWORDS[role] }),
@@ -129,7 +135,7 @@ export class ErpHub {
   }
 
   api(token: string, method: string, route: string, body?: unknown): Promise<Response> {
-    return fetch(`${this.url}${route}`, {
+    return this.fetch(route, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
