@@ -3,16 +3,23 @@
 // admin app at "/" ahead of the dashboard and the http-in nodes, so `httpAdminMiddleware` sees the editor,
 // the admin API, /ui and http-in alike. Each entry is one concern, in its own file, in the order it runs.
 
+const { sameOriginOnly } = require('./cors');
+const { securityHeaders } = require('./security-headers');
+
 /** @typedef {import('express').RequestHandler} Handler */
 
 /**
- * @param {{ say: (line: string) => void }} _context
+ * @param {{ say: (line: string) => void, dashboardPath: string, origins?: readonly string[] }} context
+ *   `dashboardPath`: where the dashboard is ("/ui"); `origins`: the hub's origins behind a proxy (cors.js)
  * @returns {Handler}
  */
 function hubMiddleware(context) {
-  void context;
   /** @type {Handler[]} */
-  const chain = [];
+  const chain = [
+    // Headers first, so that every answer has them, refusals of the steps after this one included.
+    securityHeaders({ dashboardPath: context.dashboardPath }),
+    sameOriginOnly({ origins: context.origins }),
+  ];
   return function factoryHub(req, res, next) {
     let i = 0;
     /** @param {unknown} [err] */

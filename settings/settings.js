@@ -7,6 +7,7 @@ const { credentialSecret } = require('./credential-secret');
 const { basicAuthMiddleware, socketAuthMiddleware } = require('./http-auth');
 const { ROLES } = require('./roles');
 const { hubMiddleware } = require('./middleware');
+const { withoutNodeRedWildcard } = require('./cors');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -29,6 +30,10 @@ if (created.length) {
 if (fromEnv.length) say(`Passwords of ${fromEnv.join(', ')} come from the environment (HUB_<NAME>_PASSWORD).`);
 if (!accounts.some((a) => a.role === 'admin')) say('Warning: no account has the admin role.');
 
+// Node-RED's editor API answers every origin (cors '*'); this hub answers only its own (see cors.js).
+if (!withoutNodeRedWildcard()) say('Warning: could not limit the editor API\'s CORS; cross-origin requests are still refused.');
+const origins = (env.HUB_ORIGINS || '').split(',').map((o) => o.trim()).filter(Boolean);
+
 const secret = credentialSecret({ userDir, env });
 if (secret.source === 'generated') {
   say(`Generated a credential secret and kept it in ${secret.file} (mode 600).`);
@@ -49,10 +54,14 @@ module.exports = {
   adminAuth: {
     type: 'credentials',
     sessionExpiryTime: Number(env.HUB_SESSION_HOURS || 12) * 3600,
-    users: accounts.map((a) => ({ username: a.username, password: a.password, permissions: ROLES[a.role].permissions })),
+    // `role` rides along for the editor plugin's "your role: ..." (GET /factoryhub/me); Node-RED ignores it.
+    users: accounts.map((a) => ({ username: a.username, password: a.password, permissions: ROLES[a.role].permissions, role: a.role })),
   },
   // Every request (editor, admin API, dashboard, http-in) passes these first: see middleware.js.
-  httpAdminMiddleware: hubMiddleware({ say }),
+  httpAdminMiddleware: hubMiddleware({ say, dashboardPath: '/ui', origins }),
+  // Express shows an error's stack trace and file paths in its error pages unless its "env" is production;
+  // Node-RED applies these options to its apps (the one that answers last is what matters).
+  httpServerOptions: { env: 'production' },
   // Dashboard and HTTP-in endpoints need a login too, unless HUB_OPEN_HTTP=1 opens them (kiosk screens).
   httpNodeMiddleware: openHttp ? undefined : basicAuthMiddleware(accounts, 'Factory Hub'),
   ui: {
