@@ -19,6 +19,7 @@ import type { Role } from '../support/hub-process';
 const TAB = 'ed00000000000001';
 const INJECT = 'ed00000000000003';
 const MAP = 'ed00000000000002';
+const FUNCTION = 'ed00000000000005';
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'hub-editor');
 /** Writes in the fixture day: more than one page of the sidebar (200), so paging shows. */
 const WRITES = 250;
@@ -74,6 +75,7 @@ describe('editor plugin: refusals and the audit, in a real browser (Chromium)', 
       { id: MAP, type: 'fh-tag-map', name: 'line1', rows: [{ name: 'plant/line1/filler/count', address: 'hr:0', dataType: 'uint16' }] },
       { id: INJECT, type: 'inject', z: TAB, name: 'tick', props: [{ p: 'payload' }], repeat: '', once: false, topic: '', payload: '', payloadType: 'date', x: 120, y: 60, wires: [['ed00000000000004']] },
       { id: 'ed00000000000004', type: 'debug', z: TAB, name: 'out', active: true, complete: 'payload', x: 300, y: 60, wires: [] },
+      { id: FUNCTION, type: 'function', z: TAB, name: 'scale', func: 'msg.payload = msg.payload * 2;\nreturn msg;', outputs: 1, x: 300, y: 120, wires: [[]] },
     ];
     const started = hub.start().then(async () => {
       const from = hub.log.length;
@@ -124,6 +126,18 @@ describe('editor plugin: refusals and the audit, in a real browser (Chromium)', 
     await page.waitForSelector('#node-input-name');
     assert.equal(await page.locator('.fh-read-only-note').count(), 0);
     await page.fill('#node-input-name', 'tick renamed');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    // The function node's code editor (Monaco, with its web workers) under the policy too.
+    await page.evaluate((id) => {
+      const RED = (globalThis as unknown as EditorWindow).RED;
+      RED.editor.edit(RED.nodes.node(id));
+    }, FUNCTION);
+    const code = '#node-input-func-editor .view-lines';
+    await page.waitForSelector(`${code}:has-text("msg.payload")`);
+    await page.click(code);
+    await page.keyboard.type('\n// doubled');
+    await page.waitForTimeout(1500); // let Monaco start its workers (a CSP refusal shows then)
     await page.click('#node-dialog-ok');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
     await page.click('#red-ui-header-button-deploy');
