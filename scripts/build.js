@@ -34,30 +34,38 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
   cwd: root,
 });
 
-// ---- Tag-map editor bundle (browser code) -------------------------------------------------------------
-// nodes/tags/editor/ runs in the editor, not the runtime: drop tsc's CommonJS copy of it and bundle it,
-// with the tag core it imports (validation, CSV, diff, templates), into one IIFE with the global
-// FactoryHubTags. Node-RED serves <package>/resources/ at resources/<module>/; tag-map.html loads it
-// from there, so the browser validates and reads CSV with exactly the runtime's code.
+// ---- Editor bundles (browser code) ---------------------------------------------------------------------
+// nodes/tags/editor/ and nodes/editor/browser/ run in the editor, not the runtime: drop tsc's CommonJS copy
+// of them and bundle each, with the core it imports, into one IIFE with a global. Node-RED serves
+// <package>/resources/ at resources/<module>/, where the node's or plugin's .html loads it from:
+// - tag-editor.js (FactoryHubTags): the tag-map editor, which validates and reads CSV with exactly the
+//   runtime's tag core;
+// - hub-editor.js (FactoryHubEditor): the editor plugin (nodes/editor/hub-editor.html): refusals and the audit.
 {
-  fs.rmSync(path.join(dist, 'nodes', 'tags', 'editor'), { recursive: true, force: true });
   const resources = path.join(root, 'resources');
-  fs.rmSync(path.join(resources, 'tag-editor.js'), { force: true });
-  require('esbuild').buildSync({
-    entryPoints: [path.join(root, 'nodes', 'tags', 'editor', 'index.ts')],
-    outfile: path.join(resources, 'tag-editor.js'),
-    bundle: true,
-    format: 'iife',
-    globalName: 'FactoryHubTags',
-    platform: 'browser',
-    target: ['chrome100', 'firefox100', 'safari15'],
-    legalComments: 'none',
-    logLevel: 'warning',
-    // Generated browser code: its sources are linted, the bundle is not.
-    banner: { js: '// Built by scripts/build.js from nodes/tags/editor/ and the tag core; do not edit.' },
-  });
+  const bundles = [
+    { dir: ['nodes', 'tags', 'editor'], file: 'tag-editor.js', globalName: 'FactoryHubTags' },
+    { dir: ['nodes', 'editor', 'browser'], file: 'hub-editor.js', globalName: 'FactoryHubEditor' },
+  ];
+  for (const bundle of bundles) {
+    fs.rmSync(path.join(dist, ...bundle.dir), { recursive: true, force: true });
+    fs.rmSync(path.join(resources, bundle.file), { force: true });
+    require('esbuild').buildSync({
+      entryPoints: [path.join(root, ...bundle.dir, 'index.ts')],
+      outfile: path.join(resources, bundle.file),
+      bundle: true,
+      format: 'iife',
+      globalName: bundle.globalName,
+      platform: 'browser',
+      target: ['chrome100', 'firefox100', 'safari15'],
+      legalComments: 'none',
+      logLevel: 'warning',
+      // Generated browser code: its sources are linted, the bundle is not.
+      banner: { js: `// Built by scripts/build.js from ${bundle.dir.join('/')}/ and the core it imports; do not edit.` },
+    });
+  }
 }
-// ---- end of the tag-map editor bundle ------------------------------------------------------------------
+// ---- end of the editor bundles -------------------------------------------------------------------------
 
 // Editor files, message catalogs and help: every non-TypeScript file under nodes/ keeps its relative path.
 const nodesSrc = path.join(root, 'nodes');

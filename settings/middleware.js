@@ -4,18 +4,24 @@
 // the admin API, /ui and http-in alike. Each entry is one concern, in its own file, in the order it runs.
 
 const { permissionRefusal } = require('./permission-refusal');
+const { sameOriginOnly } = require('./cors');
+const { securityHeaders } = require('./security-headers');
 
 /** @typedef {import('express').RequestHandler} Handler */
 
 /**
- * @param {{ say: (line: string) => void, login?: { chain: Handler[] } }} context
+ * @param {{ say: (line: string) => void, dashboardPath: string, origins?: readonly string[], login?: { chain: Handler[] } }} context
+ *   `dashboardPath`: where the dashboard is ("/ui"); `origins`: the hub's origins behind a proxy (cors.js)
  * @returns {Handler}
  */
 function hubMiddleware(context) {
   /** @type {Handler[]} */
   const chain = [
-    // First: the rest of the request runs where the refusal log handler can find its response.
+    // Headers first, so that every answer has them, refusals of the steps after this one included.
+    securityHeaders({ dashboardPath: context.dashboardPath }),
+    // Then the rest of the request runs where the refusal log handler can find its response.
     permissionRefusal,
+    sameOriginOnly({ origins: context.origins }),
     // API tokens, the editor's login (POST /auth/token, limited before Node-RED sees it), the dashboard's login page: http-auth.js.
     ...(context.login ? context.login.chain : []),
   ];

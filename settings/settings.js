@@ -11,6 +11,7 @@ const { hubMiddleware } = require('./middleware');
 const { refusalLogHandler } = require('./permission-refusal');
 const { paletteExcludes, paletteLines } = require('./palette');
 const { hubTls, TlsError } = require('./tls');
+const { withoutNodeRedWildcard } = require('./cors');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -38,6 +39,9 @@ if (!accounts.some((a) => a.role === 'admin')) say('Warning: no account has the 
 
 const palette = paletteExcludes(env.HUB_ALLOW_NODES);
 for (const line of paletteLines(palette)) say(line);
+// Node-RED's editor API answers every origin (cors '*'); this hub answers only its own (see cors.js).
+if (!withoutNodeRedWildcard()) say('Warning: could not limit the editor API\'s CORS; cross-origin requests are still refused.');
+const origins = (env.HUB_ORIGINS || '').split(',').map((o) => o.trim()).filter(Boolean);
 
 const secret = credentialSecret({ userDir, env });
 if (secret.source === 'generated') {
@@ -74,13 +78,17 @@ module.exports = {
   adminAuth: {
     type: 'credentials',
     sessionExpiryTime: Number(env.HUB_SESSION_HOURS || 12) * 3600,
-    users: accounts.map((a) => ({ username: a.username, password: a.password, permissions: ROLES[a.role].permissions })),
+    // `role` rides along for the editor plugin's "your role: ..." (GET /factoryhub/me); Node-RED ignores it.
+    users: accounts.map((a) => ({ username: a.username, password: a.password, permissions: ROLES[a.role].permissions, role: a.role })),
     // Only passwords the hub's login guard has just checked get in (editor-login.js); API tokens (api-tokens.js).
     authenticate: login.authenticate,
     tokens: login.tokens,
   },
   // Every request (editor, admin API, dashboard, http-in) passes these first: see middleware.js.
-  httpAdminMiddleware: hubMiddleware({ say, login }),
+  httpAdminMiddleware: hubMiddleware({ say, login, dashboardPath: '/ui', origins }),
+  // Express shows an error's stack trace and file paths in its error pages unless its "env" is production;
+  // Node-RED applies these options to its apps (the one that answers last is what matters).
+  httpServerOptions: { env: 'production' },
   // Dashboard and HTTP-in endpoints need a login too (the login page, Basic or an API token), unless
   // HUB_OPEN_HTTP=1 opens them (kiosk screens).
   httpNodeMiddleware: openHttp ? undefined : login.httpNodeMiddleware,

@@ -1,0 +1,40 @@
+/// <reference lib="dom" />
+/**
+ * The browser bundle `resources/hub-editor.js` (global `FactoryHubEditor`), built by scripts/build.js
+ * and started by the plugin's hub-editor.html: the editor says what the logged-in account may not do
+ * (Deploy, node dialogs) and shows the audit to accounts that may read it. What the account may do is
+ * read at run time (its permissions, and its role from GET /factoryhub/me), never from a role table.
+ */
+import { adminFetch } from '../../tags/editor/red';
+import { addAuditSidebar } from './audit-sidebar';
+import { explainDeploy } from './deploy';
+import { readOnlyDialogs } from './read-only-dialogs';
+import { hubRed } from './red';
+import { deployRefusal, readOnlyDialogNote } from './refusal';
+import type { Account } from './refusal';
+
+export { deployRefusal, readOnlyDialogNote, roleText } from './refusal';
+export { entryLine, DayPages } from './audit-view';
+
+let started = false;
+
+/** The account: its role from the hub, its permissions from the editor's settings if the hub does not say. */
+async function account(): Promise<Account> {
+  const RED = hubRed();
+  const fallback: Account = { permissions: RED.settings.user?.permissions ?? [] };
+  try {
+    const res = await adminFetch('factoryhub/me');
+    return res.status === 200 ? (res.body as Account) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export async function start(): Promise<void> {
+  if (started) return;
+  started = true;
+  const me = await account();
+  explainDeploy(deployRefusal(me));
+  readOnlyDialogs(readOnlyDialogNote(me));
+  await addAuditSidebar();
+}
