@@ -56,6 +56,8 @@ function nodeDefinitions(): Map<string, NodeDefinition> {
         for (const m of html.matchAll(/<script type="text\/javascript"[^>]*>([\s\S]*?)<\/script>/g)) {
           const RED = {
             nodes: { registerType: (type: string, def: NodeDefinition) => found.set(type, def) },
+            // The editor plugin registers no node type.
+            plugins: { registerPlugin: () => undefined },
             validators,
             _: (key: string) => key,
             settings: {},
