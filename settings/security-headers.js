@@ -83,7 +83,9 @@ function securityHeaders(options) {
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     // The editor's URLs carry flow and node ids; no page needs to tell another site where it came from.
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on the hub's own form
+    // posts (the dashboard login), which the Origin checks must refuse.
+    res.setHeader('Referrer-Policy', 'same-origin');
     // No other site's window may hold a reference to the editor's, nor load its answers as resources.
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');

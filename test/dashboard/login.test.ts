@@ -3,22 +3,32 @@
  * hub with a small dashboard flow: /ui sends a browser to the login page (ours, no Node-RED logo); the
  * session cookie is HttpOnly and SameSite; the dashboard (its socket.io included) works with the session
  * and shows the user's name and a Log out button; the shared tablet: log out, log in as another
- * operator, the new name shows; the session survives a hub restart (a wall screen).
+ * operator, the new name shows; the session survives a hub restart (a wall screen); a write to a machine
+ * started by a dashboard button is audited with the user logged in on that dashboard.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { HubProcess, ROLE_PASSWORDS, tempDir } from '../support/hub-process';
 import { launchBrowser } from '../support/browser';
+import { startModbusServer } from '../support/modbus-server';
+import type { ModbusTestServer } from '../support/modbus-server';
 
 const TAB = 'da5b000000000001';
-const flow = [
-  { id: TAB, type: 'tab', label: 'dash' },
-  { id: 'da5b0000000000a1', type: 'ui_tab', name: 'Line', icon: 'dashboard', order: 1, disabled: false, hidden: false },
-  { id: 'da5b0000000000a2', type: 'ui_group', name: 'Status', tab: 'da5b0000000000a1', order: 1, disp: true, width: '6', collapse: false },
-  { id: 'da5b000000000002', type: 'inject', z: TAB, once: true, onceDelay: '0.1', repeat: '1', topic: '', payload: 'line running', payloadType: 'str', props: [{ p: 'payload' }], wires: [['da5b000000000003']] },
-  { id: 'da5b000000000003', type: 'ui_text', z: TAB, group: 'da5b0000000000a2', order: 1, width: 0, height: 0, name: '', label: 'State', format: '{{msg.payload}}', layout: 'row-spread', wires: [] },
-];
+function dashboardFlow(modbusPort: number): object[] {
+  return [
+    { id: TAB, type: 'tab', label: 'dash' },
+    { id: 'da5b0000000000a1', type: 'ui_tab', name: 'Line', icon: 'dashboard', order: 1, disabled: false, hidden: false },
+    { id: 'da5b0000000000a2', type: 'ui_group', name: 'Status', tab: 'da5b0000000000a1', order: 1, disp: true, width: '6', collapse: false },
+    { id: 'da5b000000000002', type: 'inject', z: TAB, once: true, onceDelay: '0.1', repeat: '1', topic: '', payload: 'line running', payloadType: 'str', props: [{ p: 'payload' }], wires: [['da5b000000000003']] },
+    { id: 'da5b000000000003', type: 'ui_text', z: TAB, group: 'da5b0000000000a2', order: 1, width: 0, height: 0, name: '', label: 'State', format: '{{msg.payload}}', layout: 'row-spread', wires: [] },
+    // A button that writes the press's speed: the write audit must name the dashboard's user.
+    { id: 'da5b000000000004', type: 'ui_button', z: TAB, group: 'da5b0000000000a2', order: 2, width: 0, height: 0, passthru: false, label: 'Speed 1500', tooltip: '', color: '', bgcolor: '', className: '', icon: '', payload: '{"press/speed":1500}', payloadType: 'json', topic: '', topicType: 'str', name: '', wires: [['da5b000000000005']] },
+    { id: 'da5b000000000005', type: 'fh-modbus-write', z: TAB, name: 'press write', client: 'da5b0000000000b1', tagMap: 'da5b0000000000b2', prefix: '', readBack: false, wires: [[]] },
+    { id: 'da5b0000000000b1', type: 'fh-modbus-client', name: 'press', transport: 'tcp', host: '127.0.0.1', port: String(modbusPort), unitId: 1, timeout: 1000, reconnectMax: 1 },
+    { id: 'da5b0000000000b2', type: 'fh-tag-map', name: 'press tags', rows: [{ name: 'press/speed', address: 'hr:10', dataType: 'uint16', access: 'read-write' }] },
+  ];
+}
 
 describe('dashboard login in a browser', function () {
   this.timeout(180000);
@@ -27,11 +37,14 @@ describe('dashboard login in a browser', function () {
   let context: BrowserContext;
   let page: Page;
 
+  let modbus: ModbusTestServer;
+
   before(async () => {
+    modbus = await startModbusServer();
     await hub.start();
     const admin = await hub.login('admin');
     const from = hub.log.length;
-    assert.ok([200, 204].includes((await hub.api(admin, 'POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' })).status));
+    assert.ok([200, 204].includes((await hub.api(admin, 'POST', '/flows', dashboardFlow(modbus.port), { 'Node-RED-Deployment-Type': 'full' })).status));
     await hub.waitForLog(/Started flows/, from);
     browser = await launchBrowser(hub);
     context = await browser.newContext();
@@ -40,6 +53,7 @@ describe('dashboard login in a browser', function () {
   after(async () => {
     await browser?.close();
     await hub.stop();
+    await modbus?.stop();
   });
 
   async function logIn(user: 'operator' | 'technician', password: string = ROLE_PASSWORDS[user]): Promise<void> {
@@ -91,5 +105,20 @@ describe('dashboard login in a browser', function () {
     assert.match(page.url(), /\/ui\/(#.*)?$/);
     await page.locator('#fh-user-name', { hasText: 'technician' }).waitFor({ timeout: 15000 });
     await page.getByText('line running').first().waitFor({ timeout: 15000 });
+  });
+
+  it('audits a write started from a dashboard button with the user logged in on that dashboard', async () => {
+    await page.getByRole('button', { name: 'Speed 1500' }).click();
+    type Write = { tag: string; value: unknown; result: string; user?: string };
+    const admin = await hub.login('admin');
+    let write: Write | undefined;
+    for (let i = 0; i < 100 && write === undefined; i++) {
+      const entries = ((await (await hub.api(admin, 'GET', '/factoryhub/audit/writes')).json()) as { entries: Write[] }).entries;
+      write = entries.find((w) => w.tag === 'press/speed' && w.value === 1500);
+      if (write === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(write, 'the write was audited');
+    assert.equal(write.user, 'technician');
+    assert.equal(write.result, 'ok');
   });
 });

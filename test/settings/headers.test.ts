@@ -29,7 +29,7 @@ function assertSecure(res: Response, what: string): void {
   assert.match(csp, /frame-ancestors 'none'/, `${what}: CSP frame-ancestors`);
   assert.equal(res.headers.get('x-frame-options'), 'DENY', `${what}: X-Frame-Options`);
   assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `${what}: nosniff`);
-  assert.equal(res.headers.get('referrer-policy'), 'no-referrer', `${what}: Referrer-Policy`);
+  assert.equal(res.headers.get('referrer-policy'), 'same-origin', `${what}: Referrer-Policy`);
   assert.equal(res.headers.get('strict-transport-security'), null, `${what}: no HSTS on plain HTTP`);
   assert.equal(res.headers.get('access-control-allow-origin'), null, `${what}: no CORS grant`);
 }
