@@ -11,9 +11,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { HubProcess, ROLE_PASSWORDS, repoRoot, tempDir } from '../support/hub-process';
+import { launchBrowser } from '../support/browser';
 import type { Role } from '../support/hub-process';
 
 const TAB = 'ed00000000000001';
@@ -88,9 +88,10 @@ describe('editor plugin: refusals and the audit, in a real browser (Chromium)', 
       const put = await hub.api(technician, 'PUT', `/factoryhub/tag-maps/${MAP}`, { rev: got.rev, rows: [{ name: 'plant/line1/filler/count', address: 'hr:1', dataType: 'uint16' }] });
       assert.equal(put.status, 200, await put.text());
     });
-    const launched = chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] }).then((b) => (browser = b));
-    await Promise.all([started, launched]);
-    context = await (browser as Browser).newContext({ viewport: { width: 1600, height: 1000 } });
+    // The browser trusts exactly the certificate the hub made on its first start.
+    await started;
+    browser = await launchBrowser(hub);
+    context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     await context.route((url) => url.origin !== new URL(hub.url).origin, (route) => route.abort());
     // Every CSP violation of every page, from the event the browser fires and from its console.
     await context.addInitScript(() => {
