@@ -171,7 +171,8 @@ async function generate(files, names) {
   fs.mkdirSync(path.dirname(files.key), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(files.key), 0o700);
   writeAtomic(files.key, privPem.endsWith('\n') ? privPem : `${privPem}\n`, 0o600);
-  writeAtomic(files.cert, cert, 0o644);
+  // Public, but the user directory is the hub's alone (private-files.js): 0600 like everything in it.
+  writeAtomic(files.cert, cert, 0o600);
 }
 
 /**

@@ -175,9 +175,10 @@ function errorHandlerFor(routes: readonly Registered[], log: (message: string) =
 /** Node-RED's log level of audit entries (its log.audit sets it too). */
 const AUDIT_LEVEL = 98;
 
-export function permissionCheck(RED: Pick<AdminRed, 'auth' | 'log'>, permission: string): Handler {
+export function permissionCheck(RED: Pick<AdminRed, 'auth' | 'log'>, permission: string): Handler & { readonly permission: string } {
   const authenticate = RED.auth.needsPermission('');
-  return (req, res, next) => {
+  // `permission` on the handler says what the route asks, for a look at the routes without running them.
+  return Object.assign((req: Request, res: Response, next: NextFunction): void => {
     authenticate(req, res, () => {
       const scope = requestScope(req);
       if (scope === undefined || hasPermission(scope, permission)) {
@@ -189,7 +190,7 @@ export function permissionCheck(RED: Pick<AdminRed, 'auth' | 'log'>, permission:
       // After the answer, so that a log handler that answers refusals itself finds this one answered.
       RED.log.audit?.({ level: AUDIT_LEVEL, event: 'permission.fail', permissions: permission }, req);
     });
-  };
+  }, { permission });
 }
 
 /** Registers one route on the admin app with its permission, its body limits and the shared error answers. */

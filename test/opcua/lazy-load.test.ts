@@ -21,7 +21,7 @@ const routes = [];
 const route = (method) => (path, ...handlers) => routes.push([method, path, handlers.length > 1 ? handlers[0].permission : undefined]);
 const RED = {
   httpAdmin: { get: route('GET'), post: route('POST'), delete: route('DELETE') },
-  auth: { needsPermission: (permission) => Object.assign(() => undefined, { permission }) },
+  auth: { needsPermission: () => () => undefined },
   settings: { userDir: os.tmpdir() },
   log: { warn() {}, info() {} },
   nodes: { registerType: (type, ctor) => { types[type] = ctor; }, createNode() {} },
@@ -61,6 +61,7 @@ describe('OPC UA nodes: node-opcua loads only when needed', function () {
       ['POST', '/factoryhub/opcua/certificates/trusted', 'opcua.write'],
       ['DELETE', '/factoryhub/opcua/certificates/trusted/:thumbprint', 'opcua.write'],
       ['GET', '/factoryhub/audit/writes', 'audit.read'],
+      ['GET', '/factoryhub/audit/auth', 'audit.read'],
     ]);
     assert.ok(report.afterConstruction > 0, 'constructing an endpoint node loads its implementation (and node-opcua)');
     assert.match(report.configProblem ?? '', /./, 'the constructed endpoint reports its bad URL');

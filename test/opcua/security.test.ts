@@ -181,14 +181,27 @@ describe('OPC UA admin endpoints ask for the right permission', () => {
     const app = express();
     app.use(express.json());
     const asked: string[] = [];
-    // An auth that grants what the caller's x-permissions header lists, and records what each route asks.
+    // An auth that logs the caller in with the permissions its x-permissions header lists; the routes'
+    // own check (http-route.ts) then decides, and the refusal's body names what each route asked for.
     const auth = {
-      needsPermission: (permission: string) => (req: Request, res: Response, next: NextFunction) => {
-        asked.push(`${req.method} ${req.path} ${permission}`);
-        if (String(req.headers['x-permissions'] ?? '').split(',').includes(permission)) next();
-        else res.status(403).json({ error: 'forbidden' });
+      needsPermission: () => (req: Request, _res: Response, next: NextFunction) => {
+        const permissions = String(req.headers['x-permissions'] ?? '').split(',').filter(Boolean);
+        Object.assign(req, { user: { username: 'tester', permissions } });
+        next();
       },
     };
+    app.use((req, res, next) => {
+      res.on('finish', () => {
+        const refused = (res as Response & { fhRefused?: string }).fhRefused;
+        if (refused) asked.push(`${req.method} ${req.path} ${refused}`);
+      });
+      const json = res.json.bind(res);
+      res.json = (body: { permission?: string }) => {
+        if (res.statusCode === 403 && typeof body?.permission === 'string') (res as Response & { fhRefused?: string }).fhRefused = body.permission;
+        return json(body);
+      };
+      next();
+    });
     const red = { httpAdmin: app, auth, nodes: { getNode: () => null }, settings: { userDir }, log: { info: () => undefined, warn: () => undefined } };
     registerOpcUaAdmin(red as unknown as NodeAPI);
     const server = app.listen(0, '127.0.0.1');
@@ -212,6 +225,7 @@ describe('OPC UA admin endpoints ask for the right permission', () => {
       assert.equal(await call('POST', '/certificates/trusted', 'opcua.write', { thumbprint: thumb }), 404, 'allowed, but nothing to trust');
       assert.equal(await call('DELETE', `/certificates/trusted/${thumb}`, 'opcua.read'), 403);
       assert.equal(await call('DELETE', `/certificates/trusted/${thumb}`, 'opcua.write'), 404);
+      assert.equal(asked.length, 3, asked.join('\n'));
       assert.ok(asked.every((a) => (a.startsWith('GET') ? a.endsWith('opcua.read') : a.endsWith('opcua.write'))), asked.join('\n'));
     } finally {
       await new Promise((r) => server.close(r));

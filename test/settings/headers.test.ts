@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { chromium } from 'playwright-core';
-import { ROLE_PASSWORDS, basicAuth, repoRoot } from '../support/hub-process';
+import { basicAuth, repoRoot } from '../support/hub-process';
+import { launchBrowser } from '../support/browser';
 import { startDemo } from '../support/demo-line';
 import type { RunningDemo } from '../support/demo-line';
 import { securityHeaders } from '../../settings/security-headers';
@@ -30,7 +30,8 @@ function assertSecure(res: Response, what: string): void {
   assert.equal(res.headers.get('x-frame-options'), 'DENY', `${what}: X-Frame-Options`);
   assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `${what}: nosniff`);
   assert.equal(res.headers.get('referrer-policy'), 'same-origin', `${what}: Referrer-Policy`);
-  assert.equal(res.headers.get('strict-transport-security'), null, `${what}: no HSTS on plain HTTP`);
+  // The hub serves HTTPS (the default): HSTS on every answer; absence on plain HTTP is the test below.
+  assert.equal(res.headers.get('strict-transport-security'), 'max-age=31536000', `${what}: HSTS`);
   assert.equal(res.headers.get('access-control-allow-origin'), null, `${what}: no CORS grant`);
 }
 
@@ -77,7 +78,7 @@ describe('settings: security headers, CORS limited to the hub, errors without st
 
   it('sends HSTS only over TLS', async () => {
     // The hub's middleware in an Express app behind a TLS-terminating proxy (X-Forwarded-Proto), so
-    // `req.secure` is what a TLS connection makes it; the hub's own answers above are plain HTTP.
+    // `req.secure` is what a TLS connection makes it, and plain HTTP (HUB_HTTP=1 behind a proxy) has none.
     const app = express();
     app.set('trust proxy', 'loopback');
     app.use(securityHeaders({ dashboardPath: '/ui' }));
@@ -150,9 +151,9 @@ describe('settings: security headers, CORS limited to the hub, errors without st
   });
 
   it('runs every dashboard tab in Chromium without a Content-Security-Policy violation', async () => {
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
+    const browser = await launchBrowser(demo.hub);
     try {
-      const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, httpCredentials: { username: 'operator', password: ROLE_PASSWORDS.operator } });
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, extraHTTPHeaders: { authorization: basicAuth('operator') } });
       await context.route((url) => url.origin !== new URL(demo.hub.url).origin, (route) => route.abort());
       await context.addInitScript(() => {
         document.addEventListener('securitypolicyviolation', (e) => {
