@@ -7,7 +7,7 @@
  * Hand-rolled rather than modbus-serial's ServerTCP, which answers from a setTimeout(0) (>= 1 ms) and
  * turns port 0 into 502. Talks to the parent over IPC:
  *   -> { type: 'ready', port }          once listening
- *   <- { type: 'cpu', id }              -> { type: 'cpu', id, user, system, requests } (µs, cumulative)
+ *   <- { type: 'cpu', id }              -> { type: 'cpu', id, user, system, requests, served } (µs, cumulative)
  *   <- { type: 'stop' }                 closes and exits; so does a lost parent.
  */
 import net from 'node:net';
@@ -25,6 +25,8 @@ export interface ServerCpu {
   readonly user: number;
   readonly system: number;
   readonly requests: number;
+  /** FC3 requests answered per start address (cumulative): what a contender's delivered answers must not exceed. */
+  readonly served: Record<number, number>;
 }
 
 export type ServerCommand = { readonly type: 'cpu'; readonly id: number } | { readonly type: 'stop' };
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
   const bytes = Buffer.alloc(2 * REGISTERS);
   image.forEach((v, i) => bytes.writeUInt16BE(v, 2 * i));
   let requests = 0;
+  const served: Record<number, number> = {};
 
   const answer = (req: Buffer): Buffer => {
     const fc = req[7];
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
     if (count < 1 || count > 125 || address + count > REGISTERS) return exception(req, fc, 2);
     const out = Buffer.allocUnsafe(9 + 2 * count);
     req.copy(out, 0, 0, 7);
+    served[address] = (served[address] ?? 0) + 1;
     out.writeUInt16BE(3 + 2 * count, 4);
     out[7] = 3;
     out[8] = 2 * count;
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
     if (m.type === 'stop') stop();
     else if (m.type === 'cpu') {
       const cpu = process.cpuUsage();
-      const reply: ServerCpu = { type: 'cpu', id: m.id, user: cpu.user, system: cpu.system, requests };
+      const reply: ServerCpu = { type: 'cpu', id: m.id, user: cpu.user, system: cpu.system, requests, served: { ...served } };
       process.send?.(reply);
     }
   });

@@ -15,6 +15,7 @@ import type { EngValue } from './codec';
 import type { ScanResult, TagReading } from './scanner';
 import type { PollClass } from './scanner';
 import { ChangeFilter, DEFAULT_CLASS, Scanner } from './scanner';
+import { ScanSlots, scansAtOnce } from './scan-slots';
 
 export interface ModbusReadDef extends NodeDef {
   client: string;
@@ -142,11 +143,10 @@ export default function register(RED: NodeAPI): void {
     };
     const unwatch = client.watch(guarded(node, showConnection));
 
-    /** One scan; its messages go to `send`; returns the error of a failed scan. */
-    const scan = async (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
-      const connection = client.connection();
-      const result = await scanner.scan((req, o) => connection.request(req, o));
+    /** Sends one scan's messages and sets the status; called in scan order; returns the scan's error. */
+    const deliver = (result: ScanResult, send: (msgs: NodeMessage[]) => void, base: NodeMessage): Error | undefined => {
       if (closed) return undefined;
+      const connection = client.connection();
       const now = Date.now();
       if (result.blocksOk > 0) lastGood = now;
       if (output === 'scan') send([scanMessage(scanner, result, base)]);
@@ -175,47 +175,41 @@ export default function register(RED: NodeAPI): void {
       return new Error(`${client.endpointName}: ${result.blocksFailed} of ${result.blocksOk + result.blocksFailed} requests failed: ${err}`);
     };
 
-    // One scan at a time: a poll due while a scan runs is skipped; messages wait their turn, but at
-    // most MAX_WAITING of them, so a flood of triggers cannot grow the device queue without bound.
-    let running: Promise<unknown> = Promise.resolve();
-    let busy = false;
-    let waiting = 0;
-    const MAX_WAITING = 10;
-    const enqueue = <T>(job: () => Promise<T>): Promise<T> => {
-      const next = running.then(job, job);
-      running = next.catch(() => undefined);
-      return next;
+    /** One scan; its messages go to `send` in scan order, even when scans overlap. */
+    const scan = (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
+      const connection = client.connection();
+      return scanner.scan((req, o) => connection.request(req, o), (result) => deliver(result, send, base));
     };
+
+    // Scans overlap up to what keeps the device's requests in flight busy (scan-slots.ts), fewer while
+    // the connection is paced down. A poll due while every slot is taken is skipped; messages wait
+    // their turn, but at most MAX_WAITING of them, so a flood of triggers cannot grow without bound.
+    const MAX_WAITING = 10;
+    const slots = new ScanSlots(() => scansAtOnce(client.connection().pacing.limit, requests), MAX_WAITING);
 
     let timer: NodeJS.Timeout | undefined;
     const poll = (): void => {
-      if (closed || busy || waiting > 0) return;
-      busy = true;
-      void enqueue(() => scan((msgs) => node.send([msgs]), {}))
-        .then((err) => {
+      if (closed || !slots.free) return;
+      void slots
+        .run(() => scan((msgs) => node.send([msgs]), {}))
+        ?.then((err) => {
           // Logged once per distinct cause, not every poll: a dead device must not flood the log.
           const key = err?.message.replace(/\d+/g, '#');
           if (err && key !== reportedError) node.error(err.message, { topic: def.prefix || '', payload: null });
           reportedError = key;
         })
-        .catch((err: unknown) => node.error(`scan failed: ${messageOf(err)}`))
-        .finally(() => (busy = false));
+        .catch((err: unknown) => node.error(`scan failed: ${messageOf(err)}`));
     };
     if (intervalMs > 0) timer = setInterval(guarded(node, poll), intervalMs);
 
     onInput(node, async (msg, send: (m: NodeMessage[][]) => void, done) => {
-      if (waiting >= MAX_WAITING) {
-        done(new Error(`${client.endpointName}: ${waiting} scans already waiting; message dropped, device too slow for this trigger rate`));
+      const base = msg as NodeMessage;
+      const job = slots.run(() => scan((msgs) => send([output === 'scan' ? msgs : msgs.map((m) => ({ ...base, ...m }))]), base));
+      if (!job) {
+        done(new Error(`${client.endpointName}: ${slots.queued} scans already waiting; message dropped, device too slow for this trigger rate`));
         return;
       }
-      waiting++;
-      const base = msg as NodeMessage;
-      try {
-        const err = await enqueue(() => scan((msgs) => send([output === 'scan' ? msgs : msgs.map((m) => ({ ...base, ...m }))]), base));
-        done(err);
-      } finally {
-        waiting--;
-      }
+      done(await job);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
