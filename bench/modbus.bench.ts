@@ -148,6 +148,9 @@ interface Run {
   readonly serverRequests: number;
   /** FC3 requests the server answered during the window, per start address. */
   readonly served: Record<number, number>;
+  /** Requests the device held during the window: the mean (Little's law) and the most at once. */
+  readonly heldMean: number;
+  readonly heldMax: number;
 }
 
 /** One contender of a latency's round: its kind and the settings that make it this variant. */
@@ -214,6 +217,8 @@ async function runContender(kind: ContenderKind, cfg: ContenderConfig, server: B
     result,
     serverCpuMs: a && b ? (b.user + b.system - a.user - a.system) / 1000 : NaN,
     serverRequests: a && b ? b.requests - a.requests : NaN,
+    heldMean: a && b ? (b.heldMs - a.heldMs) / (b.at - a.at) : NaN,
+    heldMax: b ? b.heldMax : NaN,
     served: a && b ? Object.fromEntries(Object.entries(b.served).map(([k, v]) => [k, v - (a.served[Number(k)] ?? 0)])) : {},
   };
 }
@@ -265,6 +270,7 @@ function printRun(v: Variant, run: Run, f: Figures): void {
   console.log(`  CPU              ${f0(f.cpuMs)} ms (user ${f0(r.cpuUserMs)}, system ${f0(r.cpuSystemMs)}) = ${f0(f.cpuPercent)} % of one core`);
   console.log(`                   ${f3(f.cpuMsPer1000)} ms per 1,000 values; ${f3(f.cpuMsPerScan)} ms per scan`);
   console.log(`  server CPU       ${f0(f.serverCpuPercent)} % of one core`);
+  if (Number.isFinite(run.heldMean) && run.heldMax > 0) console.log(`  in flight        ${f2(run.heldMean)} on average at the device, ${f0(run.heldMax)} at most`);
   console.log(`  memory           rss ${f0(r.rssStartMb)} -> ${f0(r.rssEndMb)} MB (max ${f0(r.rssMaxMb)}), heap used ${f0(r.heapUsedMb)} MB`);
   if (r.kind !== 'limit') {
     const fr = freshness(run);
@@ -387,6 +393,10 @@ async function main(): Promise<void> {
       `limit_fraction_${m}=${k(limitFractionM, 3)}`,
       `cpu_ms_per_1000_${m}=${k(oursM.f.cpuMsPer1000, 3)}`,
       `peer_polls_per_s=${k(peerFast.run.result.polls / peerFast.run.result.seconds, 0)}`,
+      `peer_in_flight_mean=${k(peerFast.run.heldMean, 1)}`,
+      `peer_in_flight_max=${k(peerFast.run.heldMax, 0)}`,
+      `in_flight_mean=${k(oursN.run.heldMean, 1)}`,
+      `in_flight_mean_${m}=${k(oursM.run.heldMean, 1)}`,
       `peer_answers_per_poll=${k(peerFast.run.result.messages / peerFast.run.result.polls, 3)}`,
       `peer_served_per_delivered=${k(peerFresh.servedPerDelivered, 3)}`,
       `rss_mb=${k(oursN.run.result.rssEndMb, 0)}`,

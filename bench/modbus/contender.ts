@@ -113,15 +113,18 @@ function deliveredSince(now: Record<number, number>, before: Record<number, numb
   return out;
 }
 
-/** Checks every value of a payload (tag name -> value) against the layout; counts into c. */
-function checker(bench: readonly BenchTag[], c: Counters): (payload: Record<string, unknown>) => void {
+/** Checks every value of a payload (tag name -> value) against the layout; counts into c; returns how many it checked. */
+function checker(bench: readonly BenchTag[], c: Counters): (payload: Record<string, unknown>) => number {
   const expected = new Map(bench.map((t) => [t.name, t.expected]));
   return (payload) => {
+    let n = 0;
     for (const name in payload) {
-      c.checked++;
+      n++;
       const want = expected.get(name);
       if (want === undefined || !sameValue(payload[name], want)) c.wrong++;
     }
+    c.checked += n;
+    return n;
   };
 }
 
@@ -140,14 +143,6 @@ async function until(what: string, ok: () => boolean, timeoutMs = 15000): Promis
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
-}
-
-/** Keys of a payload object: the values one message carries. */
-function countValues(payload: unknown): number {
-  if (typeof payload !== 'object' || payload === null) return 0;
-  let n = 0;
-  for (const _ in payload) n++;
-  return n;
 }
 
 /** Warm-up, then one measured window; the contender keeps running during it. */
@@ -315,8 +310,8 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
     if (msg.quality === 'good') {
       c.scans++;
       c.requests += blocks.length;
-      c.values += countValues(msg.payload);
-      check(msg.payload as Record<string, unknown>);
+      // Counted as they are checked: one walk over the values, the same for ours and the peer.
+      c.values += check(msg.payload as Record<string, unknown>);
       for (const b of blocks) c.delivered[b.start] = (c.delivered[b.start] ?? 0) + 1;
       first ??= msg.payload as Record<string, unknown>;
     } else bad++;
@@ -435,10 +430,9 @@ async function runPeer(cfg: ContenderConfig): Promise<ContenderResult> {
   onInput(helper.getNode('count'), (msg) => {
     c.messages++;
     c.requests++;
-    const n = countValues(msg.payload);
+    const n = check(msg.payload as Record<string, unknown>);
     c.values += n;
     c.scans += n / bench.length;
-    check(msg.payload as Record<string, unknown>);
     for (const name in msg.payload as Record<string, unknown>) {
       const start = blockOf.get(name);
       if (start !== undefined) c.delivered[start] = (c.delivered[start] ?? 0) + 1;

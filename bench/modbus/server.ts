@@ -11,6 +11,7 @@
  *   <- { type: 'stop' }                 closes and exits; so does a lost parent.
  */
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { REGISTERS, buildLayout } from './layout';
 
@@ -27,6 +28,12 @@ export interface ServerCpu {
   readonly requests: number;
   /** FC3 requests answered per start address (cumulative): what a contender's delivered answers must not exceed. */
   readonly served: Record<number, number>;
+  /** Server clock (ms) and the integral of requests held (received, not yet answered) over it: their
+   * difference over a window is the mean number of requests the client had in flight at the device. */
+  readonly at: number;
+  readonly heldMs: number;
+  /** Most requests held at once since the previous cpu query. */
+  readonly heldMax: number;
 }
 
 export type ServerCommand = { readonly type: 'cpu'; readonly id: number } | { readonly type: 'stop' };
@@ -49,6 +56,18 @@ async function main(): Promise<void> {
   image.forEach((v, i) => bytes.writeUInt16BE(v, 2 * i));
   let requests = 0;
   const served: Record<number, number> = {};
+  // Requests received and not yet answered, integrated over time (Little's law gives the mean in flight).
+  let held = 0;
+  let heldMax = 0;
+  let heldMs = 0;
+  let heldSince = performance.now();
+  const hold = (delta: number): void => {
+    const now = performance.now();
+    heldMs += held * (now - heldSince);
+    heldSince = now;
+    held += delta;
+    heldMax = Math.max(heldMax, held);
+  };
 
   const answer = (req: Buffer): Buffer => {
     const fc = req[7];
@@ -89,7 +108,14 @@ async function main(): Promise<void> {
       if (replies.length === 0) return;
       const out = replies.length === 1 ? replies[0] : Buffer.concat(replies);
       if (delayMs === 0) socket.write(out);
-      else setTimeout(() => socket.destroyed || socket.write(out), delayMs);
+      else {
+        const n = replies.length;
+        hold(n);
+        setTimeout(() => {
+          hold(-n);
+          if (!socket.destroyed) socket.write(out);
+        }, delayMs);
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -113,7 +139,9 @@ async function main(): Promise<void> {
     if (m.type === 'stop') stop();
     else if (m.type === 'cpu') {
       const cpu = process.cpuUsage();
-      const reply: ServerCpu = { type: 'cpu', id: m.id, user: cpu.user, system: cpu.system, requests, served: { ...served } };
+      hold(0);
+      const reply: ServerCpu = { type: 'cpu', id: m.id, user: cpu.user, system: cpu.system, requests, served: { ...served }, at: heldSince, heldMs, heldMax };
+      heldMax = held;
       process.send?.(reply);
     }
   });

@@ -11,11 +11,12 @@ import { guarded, onInput } from '../shared/guard';
 import { formatAddress } from '../tags/address';
 import type { ConnectionState } from './connection';
 import type { ModbusClientNode } from './modbus-client';
-import type { EngValue } from './codec';
 import type { ScanResult, TagReading } from './scanner';
 import type { PollClass } from './scanner';
 import { ChangeFilter, DEFAULT_CLASS, Scanner } from './scanner';
 import { ScanSlots, scansAtOnce } from './scan-slots';
+import type { ObjectBuilder } from './object-builder';
+import { objectBuilder } from './object-builder';
 
 export interface ModbusReadDef extends NodeDef {
   client: string;
@@ -67,14 +68,15 @@ function tagMessage(r: TagReading): NodeMessage {
   return msg;
 }
 
-function scanMessage(scanner: Scanner, result: ScanResult, base: NodeMessage): NodeMessage {
-  const payload: Record<string, EngValue | null> = {};
+function scanMessage(scanner: Scanner, build: ObjectBuilder, result: ScanResult, base: NodeMessage): NodeMessage {
+  const payload = build(result.values);
   let errors: Record<string, string> | undefined;
-  const tags = scanner.tags;
-  for (let i = 0; i < tags.length; i++) {
-    payload[tags[i].name] = result.values[i];
-    const error = result.errors[i];
-    if (error !== undefined) (errors ??= {})[tags[i].name] = error;
+  if (result.blocksFailed > 0) {
+    const tags = scanner.tags;
+    for (let i = 0; i < tags.length; i++) {
+      const error = result.errors[i];
+      if (error !== undefined) (errors ??= {})[tags[i].name] = error;
+    }
   }
   const quality = result.blocksFailed === 0 ? 'good' : result.blocksOk === 0 ? 'bad' : 'uncertain';
   const msg: NodeMessage & Record<string, unknown> = { ...base, payload, quality, timestamp: result.finishedAt };
@@ -119,6 +121,7 @@ export default function register(RED: NodeAPI): void {
     }
 
     const filter = new ChangeFilter(scanner.tags);
+    const buildPayload = output === 'scan' ? objectBuilder(scanner.tags.map((t) => t.name)) : undefined;
     let closed = false;
     let lastGood = Date.now();
     let reportedError: string | undefined;
@@ -149,7 +152,7 @@ export default function register(RED: NodeAPI): void {
       const connection = client.connection();
       const now = Date.now();
       if (result.blocksOk > 0) lastGood = now;
-      if (output === 'scan') send([scanMessage(scanner, result, base)]);
+      if (buildPayload) send([scanMessage(scanner, buildPayload, result, base)]);
       else {
         const msgs: NodeMessage[] = [];
         for (let i = 0; i < tagCount; i++) {
