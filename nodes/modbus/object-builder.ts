@@ -12,7 +12,11 @@ export type ObjectBuilder = (values: ArrayLike<unknown>) => Record<string, unkno
 export function objectBuilder(names: readonly string[]): ObjectBuilder {
   const loop: ObjectBuilder = (values) => {
     const out: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) out[names[i]] = values[i];
+    for (let i = 0; i < names.length; i++) {
+      // `out.__proto__ = v` would set the prototype, not a property.
+      if (names[i] === '__proto__') Object.defineProperty(out, '__proto__', { value: values[i], enumerable: true, writable: true, configurable: true });
+      else out[names[i]] = values[i];
+    }
     return out;
   };
   if (names.includes('__proto__')) return loop;
