@@ -7,14 +7,16 @@
  * port (never 502).
  *
  * Per latency, one after the other, each in its own child process (bench/modbus/contender.ts), at full
- * speed for the same time: limit x1, limit x8, ours x1, ours x8 (requests in flight), peer (queue on),
- * peer (queue off). The server runs in another child, so its CPU is not charged to a contender. Ours and
+ * speed for the same time: limit x1, x8, x32, ours x1, x8, x32 (requests in flight), peer (queue on),
+ * peer (queue off). 32 is the most a client config takes: the peer with its queue off is bounded only
+ * by its polls (in practice one per Modbus-Read node: the server's "in flight" figure shows it). The server runs in another child, so its CPU is not charged to a contender. Ours and
  * the peer are checked value by value before timing and during the timed window.
  *
  *   npm run bench -- modbus
  *
  * Environment: BENCH_SECONDS (per contender, default 5), BENCH_WARMUP_MS (default 1500),
  * BENCH_LATENCIES (ms, default "0,2,10"), BENCH_IN_FLIGHT (ours' and the limit's "many", default 8),
+ * BENCH_IN_FLIGHT_MAX (their most, default 32), BENCH_OURS_PIPELINE (scan triggers ours keeps outstanding, default 8),
  * BENCH_PEER_RATE_MS (poll rate of each peer Modbus-Read node, default 1: its fastest),
  * BENCH_OURS_TRIGGER (input | interval, default input), BENCH_ONLY (e.g. "ours8,limit8"),
  * BENCH_PROFILE (e.g. "ours8": V8 CPU profile of that contender into bench/results/).
@@ -23,14 +25,19 @@
  *   BENCH modbus latency_ms=... values_per_s=... peer_values_per_s=... ratio=... (see the end)
  *
  * Choices that keep it fair (details where they are made):
- * - ours runs with interval 0 and is re-triggered by each output message: no idle time between scans
- *   and never two scans at once (a scan sends its blocks together, up to the requests in flight).
+ * - ours runs with interval 0; BENCH_OURS_PIPELINE triggers are outstanding and each output message
+ *   re-triggers one, as a flow that asks faster than the device answers. The node runs as many scans at
+ *   once as keep its requests in flight busy (nodes/modbus/scan-slots.ts), the rest wait in its queue.
  * - the peer's Modbus-Read nodes poll every 1 ms (its fastest). Queue on: its client sends one command
  *   per command delay (1 ms, its minimum). Queue off: every poll goes out at once, as many in flight as
  *   the polls make.
  * - both runtimes are node-red-node-test-helper's, with its sinon spies removed after loading (they
  *   keep every message sent), and our nodes are compiled as tsc compiles them (modbus/compile.ts).
- * - every value ours and the peer deliver in the window is compared with the layout, by the same code.
+ * - every value ours and the peer deliver in the window is compared with the layout, by the same code,
+ *   and the block answers they deliver are compared with the requests the server served for each block
+ *   ("fresh reads"): more delivered than served would be answers repeated or taken from a cache.
+ * - the server measures the requests it holds (received, not yet answered): the mean and most each
+ *   contender had in flight, whatever its settings say.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
