@@ -14,7 +14,7 @@ import type { ModbusClientNode } from './modbus-client';
 import type { ScanResult, TagReading } from './scanner';
 import type { PollClass } from './scanner';
 import { ChangeFilter, DEFAULT_CLASS, Scanner } from './scanner';
-import { ScanSlots, scansAtOnce } from './scan-slots';
+import { MAX_SCANS_AT_ONCE, ScanSlots, scansAtOnce } from './scan-slots';
 import type { ObjectBuilder } from './object-builder';
 import { objectBuilder } from './object-builder';
 
@@ -71,7 +71,7 @@ function tagMessage(r: TagReading): NodeMessage {
 function scanMessage(scanner: Scanner, build: ObjectBuilder, result: ScanResult, base: NodeMessage): NodeMessage {
   const payload = build(result.values);
   let errors: Record<string, string> | undefined;
-  if (result.blocksFailed > 0) {
+  if (result.failingTags > 0) {
     const tags = scanner.tags;
     for (let i = 0; i < tags.length; i++) {
       const error = result.errors[i];
@@ -180,6 +180,8 @@ export default function register(RED: NodeAPI): void {
 
     /** One scan; its messages go to `send` in scan order, even when scans overlap. */
     const scan = (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
+      // A scan that waited its turn past close: asking the client for its connection would open a new one.
+      if (closed) return Promise.resolve(undefined);
       const connection = client.connection();
       return scanner.scan((req, o) => connection.request(req, o), (result) => deliver(result, send, base));
     };
@@ -188,7 +190,8 @@ export default function register(RED: NodeAPI): void {
     // the connection is paced down. A poll due while every slot is taken is skipped; messages wait
     // their turn, but at most MAX_WAITING of them, so a flood of triggers cannot grow without bound.
     const MAX_WAITING = 10;
-    const slots = new ScanSlots(() => scansAtOnce(client.connection().pacing.limit, requests), MAX_WAITING);
+    // Once closed, waiting scans drain at once (each ends without a request); the client is not asked.
+    const slots = new ScanSlots(() => (closed ? MAX_SCANS_AT_ONCE : scansAtOnce(client.connection().pacing.limit, requests)), MAX_WAITING);
 
     let timer: NodeJS.Timeout | undefined;
     const poll = (): void => {

@@ -43,6 +43,8 @@ export interface ScanResult {
   readonly readNow: readonly boolean[];
   readonly blocksOk: number;
   readonly blocksFailed: number;
+  /** Tags with an error now (from this scan, or the last one that read their class). */
+  readonly failingTags: number;
   /** First error of the scan, for the node status. */
   readonly firstError?: string;
   readonly startedAt: number;
@@ -98,6 +100,7 @@ export class Scanner {
   private readonly blocks: readonly ClassBlock[];
   readonly classes: readonly PollClass[];
   private scans = 0;
+  private failing = 0;
   /** Settles when the last scan started has been committed: the next one commits after it. */
   private tail: Promise<void> = Promise.resolve();
 
@@ -188,13 +191,17 @@ export class Scanner {
         for (const item of block.items) {
           this.values[item.tagIndex] = this.scratch[item.tagIndex];
           this.times[item.tagIndex] = at;
+          if (this.errors[item.tagIndex] !== undefined) this.failing--;
           this.errors[item.tagIndex] = undefined;
         }
         ok++;
       } else {
         failed++;
         firstError ??= error;
-        for (const item of block.items) this.errors[item.tagIndex] = error;
+        for (const item of block.items) {
+          if (this.errors[item.tagIndex] === undefined) this.failing++;
+          this.errors[item.tagIndex] = error;
+        }
       }
     }
     return {
@@ -204,6 +211,7 @@ export class Scanner {
       readNow: this.readNow,
       blocksOk: ok,
       blocksFailed: failed,
+      failingTags: this.failing,
       firstError,
       startedAt,
       finishedAt: this.now(),

@@ -128,6 +128,21 @@ describe('overlapping scans', () => {
     });
   });
 
+  describe('the scanner, with poll classes', () => {
+    it('keeps counting a failed tag of a class that is not read in this scan, so its error stays in the scan message', async () => {
+      const { tags } = validateRows(ROWS);
+      const s = new Scanner(tags, { defaultUnitId: 1, classes: [{ name: 'normal', every: 1 }, { name: 'slow', every: 2 }], classOf: (t) => (t.name === 'm1/t400' ? 1 : 0) });
+      const request = (req: ModbusRequest): Promise<ModbusReply> =>
+        (req as { address: number }).address === 400 ? Promise.reject(new Error('FC3 at 400: no answer within 150 ms')) : Promise.resolve([1]);
+      const failing = await Promise.all([0, 1, 2].map(() => s.scan(request, (r) => [r.failingTags, r.blocksFailed, r.readNow[2]])));
+      assert.deepEqual(failing, [
+        [1, 1, true],
+        [1, 0, false],
+        [1, 1, true],
+      ]);
+    });
+  });
+
   describe('scan slots', () => {
     it('runs as many scans at once as keep the requests in flight busy, plus one queued behind them', () => {
       assert.equal(scansAtOnce(1, 8), 2, '1 in flight: the next scan waits in the queue for the last answer');
@@ -213,6 +228,31 @@ describe('overlapping scans', () => {
       await new Promise<void>((r) => helper.stopServer(r));
       await server.stop();
       assert.equal(openConnectionCount(), 0, 'no connection left behind');
+    });
+
+    it('opens no connection again for scans still waiting their turn when the node is closed', async () => {
+      const flow = [
+        { id: 'tab', type: 'tab' },
+        { id: 'dev', type: 'fh-modbus-client', transport: 'tcp', host: '127.0.0.1', port: server.port, unitId: 1, timeout: 5000, reconnectMax: 1, maxInFlight: 1 },
+        { id: 'map', type: 'fh-tag-map', name: 'm1', rows: ROWS },
+        { id: 'read', type: 'fh-modbus-read', z: 'tab', client: 'dev', tagMap: 'map', prefix: '', interval: 0, output: 'scan', staleAfter: 60, wires: [['out']] },
+        { id: 'out', type: 'helper', z: 'tab' },
+      ] as TestFlows;
+      await helper.load([clientNode, tagMapNode, readNode], flow);
+      let received = 0;
+      server.reply = () => {
+        received++;
+        return null; // held: the scans never finish by themselves
+      };
+      await new Promise((r) => setTimeout(r, 200));
+      const read = helper.getNode('read');
+      // With 1 in flight, 2 scans run at once; the other 4 wait in the node.
+      for (let k = 0; k < 6; k++) read.receive({ payload: k });
+      const deadline = Date.now() + 5000;
+      while (received < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await helper.unload();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(openConnectionCount(), 0, 'the waiting scans ended without reopening the device');
     });
 
     it('overlaps triggered scans and delivers them in order, each with its own answers, when the device answers a later scan first', async () => {
