@@ -7,14 +7,16 @@
  * port (never 502).
  *
  * Per latency, one after the other, each in its own child process (bench/modbus/contender.ts), at full
- * speed for the same time: limit x1, limit x8, ours x1, ours x8 (requests in flight), peer (queue on),
- * peer (queue off). The server runs in another child, so its CPU is not charged to a contender. Ours and
+ * speed for the same time: limit x1, x8, x32, ours x1, x8, x32 (requests in flight), peer (queue on),
+ * peer (queue off). 32 is the most a client config takes: the peer with its queue off is bounded only
+ * by its polls (in practice one per Modbus-Read node: the server's "in flight" figure shows it). The server runs in another child, so its CPU is not charged to a contender. Ours and
  * the peer are checked value by value before timing and during the timed window.
  *
  *   npm run bench -- modbus
  *
  * Environment: BENCH_SECONDS (per contender, default 5), BENCH_WARMUP_MS (default 1500),
  * BENCH_LATENCIES (ms, default "0,2,10"), BENCH_IN_FLIGHT (ours' and the limit's "many", default 8),
+ * BENCH_IN_FLIGHT_MAX (their most, default 32), BENCH_OURS_PIPELINE (scan triggers ours keeps outstanding, default 8),
  * BENCH_PEER_RATE_MS (poll rate of each peer Modbus-Read node, default 1: its fastest),
  * BENCH_OURS_TRIGGER (input | interval, default input), BENCH_ONLY (e.g. "ours8,limit8"),
  * BENCH_PROFILE (e.g. "ours8": V8 CPU profile of that contender into bench/results/).
@@ -23,14 +25,19 @@
  *   BENCH modbus latency_ms=... values_per_s=... peer_values_per_s=... ratio=... (see the end)
  *
  * Choices that keep it fair (details where they are made):
- * - ours runs with interval 0 and is re-triggered by each output message: no idle time between scans
- *   and never two scans at once (a scan sends its blocks together, up to the requests in flight).
+ * - ours runs with interval 0; BENCH_OURS_PIPELINE triggers are outstanding and each output message
+ *   re-triggers one, as a flow that asks faster than the device answers. The node runs as many scans at
+ *   once as keep its requests in flight busy (nodes/modbus/scan-slots.ts), the rest wait in its queue.
  * - the peer's Modbus-Read nodes poll every 1 ms (its fastest). Queue on: its client sends one command
  *   per command delay (1 ms, its minimum). Queue off: every poll goes out at once, as many in flight as
  *   the polls make.
  * - both runtimes are node-red-node-test-helper's, with its sinon spies removed after loading (they
  *   keep every message sent), and our nodes are compiled as tsc compiles them (modbus/compile.ts).
- * - every value ours and the peer deliver in the window is compared with the layout, by the same code.
+ * - every value ours and the peer deliver in the window is compared with the layout, by the same code,
+ *   and the block answers they deliver are compared with the requests the server served for each block
+ *   ("fresh reads"): more delivered than served would be answers repeated or taken from a cache.
+ * - the server measures the requests it holds (received, not yet answered): the mean and most each
+ *   contender had in flight, whatever its settings say.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -146,6 +153,11 @@ interface Run {
   /** Server CPU (ms) and requests it served during the contender's window. */
   readonly serverCpuMs: number;
   readonly serverRequests: number;
+  /** FC3 requests the server answered during the window, per start address. */
+  readonly served: Record<number, number>;
+  /** Requests the device held during the window: the mean (Little's law) and the most at once. */
+  readonly heldMean: number;
+  readonly heldMax: number;
 }
 
 /** One contender of a latency's round: its kind and the settings that make it this variant. */
@@ -157,12 +169,13 @@ interface Variant {
   readonly label: string;
 }
 
-function variants(many: number): Variant[] {
+function variants(many: number, most: number): Variant[] {
+  const limit = (n: number): Variant => ({ id: `limit${n}`, kind: 'limit', inFlight: n, peerQueue: true, label: `limit: bare modbus-serial, ${n} in flight, no decoding` });
+  const ours = (n: number): Variant => ({ id: `ours${n}`, kind: 'ours', inFlight: n, peerQueue: true, label: `ours: fh-modbus-read, output scan, ${n} in flight` });
+  const counts = [...new Set([1, many, most])];
   return [
-    { id: 'limit1', kind: 'limit', inFlight: 1, peerQueue: true, label: 'limit: bare modbus-serial, 1 in flight, no decoding' },
-    { id: `limit${many}`, kind: 'limit', inFlight: many, peerQueue: true, label: `limit: bare modbus-serial, ${many} in flight, no decoding` },
-    { id: 'ours1', kind: 'ours', inFlight: 1, peerQueue: true, label: 'ours: fh-modbus-read, output scan, 1 in flight' },
-    { id: `ours${many}`, kind: 'ours', inFlight: many, peerQueue: true, label: `ours: fh-modbus-read, output scan, ${many} in flight` },
+    ...counts.map(limit),
+    ...counts.map(ours),
     { id: 'peer', kind: 'peer', inFlight: 1, peerQueue: true, label: 'peer: node-red-contrib-modbus, queue on (its default) + Function decoders' },
     { id: 'peerfast', kind: 'peer', inFlight: 1, peerQueue: false, label: 'peer: node-red-contrib-modbus, queue off (its fastest) + Function decoders' },
   ];
@@ -211,6 +224,9 @@ async function runContender(kind: ContenderKind, cfg: ContenderConfig, server: B
     result,
     serverCpuMs: a && b ? (b.user + b.system - a.user - a.system) / 1000 : NaN,
     serverRequests: a && b ? b.requests - a.requests : NaN,
+    heldMean: a && b ? (b.heldMs - a.heldMs) / (b.at - a.at) : NaN,
+    heldMax: b ? b.heldMax : NaN,
+    served: a && b ? Object.fromEntries(Object.entries(b.served).map(([k, v]) => [k, v - (a.served[Number(k)] ?? 0)])) : {},
   };
 }
 
@@ -261,7 +277,12 @@ function printRun(v: Variant, run: Run, f: Figures): void {
   console.log(`  CPU              ${f0(f.cpuMs)} ms (user ${f0(r.cpuUserMs)}, system ${f0(r.cpuSystemMs)}) = ${f0(f.cpuPercent)} % of one core`);
   console.log(`                   ${f3(f.cpuMsPer1000)} ms per 1,000 values; ${f3(f.cpuMsPerScan)} ms per scan`);
   console.log(`  server CPU       ${f0(f.serverCpuPercent)} % of one core`);
+  if (Number.isFinite(run.heldMean) && run.heldMax > 0) console.log(`  in flight        ${f2(run.heldMean)} on average at the device, ${f0(run.heldMax)} at most`);
   console.log(`  memory           rss ${f0(r.rssStartMb)} -> ${f0(r.rssEndMb)} MB (max ${f0(r.rssMaxMb)}), heap used ${f0(r.heapUsedMb)} MB`);
+  if (r.kind !== 'limit') {
+    const fr = freshness(run);
+    console.log(`  fresh reads      ${f0(fr.delivered)} block answers delivered, ${f0(fr.served)} requests for those blocks served: ${f3(fr.servedPerDelivered)} served per delivered, ${f0(fr.beyond)} delivered beyond served`);
+  }
   for (const n of r.notes) console.log(`  note: ${n}`);
 }
 
@@ -270,11 +291,15 @@ async function main(): Promise<void> {
   const warmupMs = envNumber('BENCH_WARMUP_MS', 1500, 0);
   const peerRateMs = envNumber('BENCH_PEER_RATE_MS', 1, 1);
   const many = envNumber('BENCH_IN_FLIGHT', 8, 2);
+  // The peer with its queue off has as many requests in flight as its polls make (unbounded): ours and
+  // the limit are also run at the most a client config takes.
+  const most = envNumber('BENCH_IN_FLIGHT_MAX', 32, 2);
+  const oursPipeline = envNumber('BENCH_OURS_PIPELINE', 8, 1);
   const oursTrigger = process.env.BENCH_OURS_TRIGGER === 'interval' ? 'interval' : 'input';
   const latencies = (process.env.BENCH_LATENCIES ?? '0,2,10').split(',').map((x) => Number(x.trim()));
   if (latencies.some((x) => !Number.isFinite(x) || x < 0)) throw new Error(`BENCH_LATENCIES must be ms >= 0, not "${process.env.BENCH_LATENCIES}"`);
   const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-  const chosen = variants(many).filter((v) => !only.length || only.includes(v.id));
+  const chosen = variants(many, most).filter((v) => !only.length || only.includes(v.id));
   const profiled = (process.env.BENCH_PROFILE ?? '').split(',').map((x) => x.trim());
   const peer = chosen.some((v) => v.kind === 'peer') ? peerInfo() : undefined;
 
@@ -289,7 +314,7 @@ async function main(): Promise<void> {
   if (peer) console.log(`peer: node-red-contrib-modbus@${peer.version}, ${peer.how}`);
   console.log(
     `each contender: own process, ${warmupMs} ms warm-up, then ${seconds} s measured; server: our own Modbus TCP server in its own process on a free loopback port, ` +
-      `answering each request ${latencies.join(' / ')} ms after it arrived; ours: ${oursTrigger === 'input' ? 'interval 0, re-triggered by each output' : 'interval 1 ms'}; ` +
+      `answering each request ${latencies.join(' / ')} ms after it arrived; ours: ${oursTrigger === 'input' ? `interval 0, ${oursPipeline} triggers outstanding, each output re-triggers one` : 'interval 1 ms'}; ` +
       `peer: Modbus-Read rate ${peerRateMs} ms, command delay 1 ms, queue on and off`,
   );
 
@@ -304,7 +329,7 @@ async function main(): Promise<void> {
     const runs = new Map<string, { run: Run; f: Figures }>();
     try {
       for (const v of chosen) {
-        const cfg: ContenderConfig = { port: server.port, seconds, warmupMs, peerRateMs, oursTrigger, peerDir: BENCH_DIR, nodesDir, inFlight: v.inFlight, peerQueue: v.peerQueue };
+        const cfg: ContenderConfig = { port: server.port, seconds, warmupMs, peerRateMs, oursTrigger, peerDir: BENCH_DIR, nodesDir, inFlight: v.inFlight, peerQueue: v.peerQueue, oursPipeline };
         try {
           const run = await runContender(v.kind, cfg, server, profiled.includes(v.id));
           if (run.result.wrongInWindow > 0) throw new Error(`${run.result.wrongInWindow} of ${run.result.checkedInWindow} values in the window were wrong`);
@@ -319,7 +344,7 @@ async function main(): Promise<void> {
     } finally {
       await server.stop();
     }
-    const line = benchLine(latencyMs, many, runs, seconds);
+    const line = benchLine(latencyMs, many, most, runs, seconds);
     if (line) {
       console.log(line.targets);
       console.log(line.bench);
@@ -335,18 +360,24 @@ async function main(): Promise<void> {
   if (lines.length) console.log(`\n${lines.join('\n')}`);
   if (failed) process.exitCode = 1;
 
-  function benchLine(latencyMs: number, n: number, runs: Map<string, { run: Run; f: Figures }>, secs: number): { targets: string; bench: string } | undefined {
-    const [ours1, oursN, limitN, peerDefault, peerFast] = ['ours1', `ours${n}`, `limit${n}`, 'peer', 'peerfast'].map((id) => runs.get(id));
-    if (!ours1 || !oursN || !limitN || !peerDefault || !peerFast) return undefined;
+  function benchLine(latencyMs: number, n: number, m: number, runs: Map<string, { run: Run; f: Figures }>, secs: number): { targets: string; bench: string } | undefined {
+    const [ours1, oursN, oursM, limitN, limitM, peerDefault, peerFast] = ['ours1', `ours${n}`, `ours${m}`, `limit${n}`, `limit${m}`, 'peer', 'peerfast'].map((id) => runs.get(id));
+    if (!ours1 || !oursN || !oursM || !limitN || !limitM || !peerDefault || !peerFast) return undefined;
     const ratio = oursN.f.valuesPerS / peerFast.f.valuesPerS;
+    const ratioM = oursM.f.valuesPerS / peerFast.f.valuesPerS;
     const limitFraction = oursN.f.valuesPerS / limitN.f.valuesPerS;
+    const limitFractionM = oursM.f.valuesPerS / limitM.f.valuesPerS;
     const speedup = oursN.f.valuesPerS / ours1.f.valuesPerS;
     const cpuRatio = oursN.f.cpuMsPer1000 / peerFast.f.cpuMsPer1000;
+    const cpuRatioM = oursM.f.cpuMsPer1000 / peerFast.f.cpuMsPer1000;
     const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
     const targets =
-      `targets at ${latencyMs} ms: ratio ${k(ratio, 2)} (>= 1: ${met(ratio >= 1)}), limit_fraction ${k(limitFraction, 3)} (>= 0.8: ${met(limitFraction >= 0.8)}), ` +
+      `targets at ${latencyMs} ms, ${n} in flight: ratio ${k(ratio, 2)} (>= 1: ${met(ratio >= 1)}), limit_fraction ${k(limitFraction, 3)} (>= 0.8: ${met(limitFraction >= 0.8)}), ` +
       `CPU per value ${k(cpuRatio, 2)} x the peer's fastest (<= 0.5: ${met(cpuRatio <= 0.5)})` +
-      (latencyMs >= 10 ? `, ${n} in flight ${k(speedup, 2)} x 1 in flight (>= 5: ${met(speedup >= 5)})` : '');
+      (latencyMs >= 10 ? `, ${n} in flight ${k(speedup, 2)} x 1 in flight (>= 5: ${met(speedup >= 5)})` : '') +
+      `\ntargets at ${latencyMs} ms, ${m} in flight: ratio ${k(ratioM, 2)} (>= 1: ${met(ratioM >= 1)}), limit_fraction ${k(limitFractionM, 3)} (>= 0.8: ${met(limitFractionM >= 0.8)}), ` +
+      `CPU per value ${k(cpuRatioM, 2)} x the peer's fastest (<= 0.5: ${met(cpuRatioM <= 0.5)})`;
+    const peerFresh = freshness(peerFast.run);
     const bench = [
       'BENCH modbus',
       `latency_ms=${latencyMs}`,
@@ -362,6 +393,19 @@ async function main(): Promise<void> {
       `cpu_ms_per_1000=${k(oursN.f.cpuMsPer1000, 3)}`,
       `peer_cpu_ms_per_1000=${k(peerFast.f.cpuMsPer1000, 3)}`,
       `peer_default_cpu_ms_per_1000=${k(peerDefault.f.cpuMsPer1000, 3)}`,
+      `in_flight_max=${m}`,
+      `ours${m}_values_per_s=${k(oursM.f.valuesPerS, 0)}`,
+      `ratio_${m}=${k(ratioM, 2)}`,
+      `limit${m}_values_per_s=${k(limitM.f.valuesPerS, 0)}`,
+      `limit_fraction_${m}=${k(limitFractionM, 3)}`,
+      `cpu_ms_per_1000_${m}=${k(oursM.f.cpuMsPer1000, 3)}`,
+      `peer_polls_per_s=${k(peerFast.run.result.polls / peerFast.run.result.seconds, 0)}`,
+      `peer_in_flight_mean=${k(peerFast.run.heldMean, 1)}`,
+      `peer_in_flight_max=${k(peerFast.run.heldMax, 0)}`,
+      `in_flight_mean=${k(oursN.run.heldMean, 1)}`,
+      `in_flight_mean_${m}=${k(oursM.run.heldMean, 1)}`,
+      `peer_answers_per_poll=${k(peerFast.run.result.messages / peerFast.run.result.polls, 3)}`,
+      `peer_served_per_delivered=${k(peerFresh.servedPerDelivered, 3)}`,
       `rss_mb=${k(oursN.run.result.rssEndMb, 0)}`,
       `peer_rss_mb=${k(peerFast.run.result.rssEndMb, 0)}`,
       `seconds=${secs}`,
@@ -370,6 +414,25 @@ async function main(): Promise<void> {
     ].join(' ');
     return { targets, bench };
   }
+}
+
+/**
+ * Whether every block answer a contender delivered in its window came from a read of its own: per
+ * block, answers delivered against requests the server served. More delivered than served would be
+ * answers repeated or served from a cache; the window's two ends are taken a few ms apart in the two
+ * processes, so a difference of about the requests in flight is edge skew, not a cache.
+ */
+function freshness(run: Run): { delivered: number; served: number; beyond: number; servedPerDelivered: number } {
+  let delivered = 0;
+  let served = 0;
+  let beyond = 0;
+  for (const [start, d] of Object.entries(run.result.delivered)) {
+    const s = run.served[Number(start)] ?? 0;
+    delivered += d;
+    served += s;
+    beyond += Math.max(0, d - s);
+  }
+  return { delivered, served, beyond, servedPerDelivered: delivered > 0 ? served / delivered : NaN };
 }
 
 main().catch((err: unknown) => {

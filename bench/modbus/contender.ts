@@ -50,6 +50,8 @@ export interface ContenderConfig {
   readonly inFlight: number;
   /** The peer's client queue ("Queue commands"): on is its default, off its fastest. */
   readonly peerQueue: boolean;
+  /** Ours: scan triggers kept outstanding (each output re-triggers one), so scans may overlap. */
+  readonly oursPipeline: number;
 }
 
 export interface ContenderResult {
@@ -77,6 +79,12 @@ export interface ContenderResult {
   /** Tag values compared with the layout during the timed window, and how many of them were wrong. */
   readonly checkedInWindow: number;
   readonly wrongInWindow: number;
+  /**
+   * Block answers delivered (decoded values reached the counting node) during the window, per block
+   * start address: compared with what the server served, they show whether every delivered value came
+   * from a read of its own (no cached or repeated answers). Empty for the limit.
+   */
+  readonly delivered: Record<number, number>;
   readonly notes: readonly string[];
 }
 
@@ -93,19 +101,30 @@ interface Counters {
   messages: number;
   checked: number;
   wrong: number;
+  /** Block answers delivered, per block start address. */
+  delivered: Record<number, number>;
 }
 
-const counters = (): Counters => ({ scans: 0, values: 0, requests: 0, polls: 0, messages: 0, checked: 0, wrong: 0 });
+const counters = (): Counters => ({ scans: 0, values: 0, requests: 0, polls: 0, messages: 0, checked: 0, wrong: 0, delivered: {} });
 
-/** Checks every value of a payload (tag name -> value) against the layout; counts into c. */
-function checker(bench: readonly BenchTag[], c: Counters): (payload: Record<string, unknown>) => void {
+function deliveredSince(now: Record<number, number>, before: Record<number, number>): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const k in now) out[k] = now[k] - (before[k] ?? 0);
+  return out;
+}
+
+/** Checks every value of a payload (tag name -> value) against the layout; counts into c; returns how many it checked. */
+function checker(bench: readonly BenchTag[], c: Counters): (payload: Record<string, unknown>) => number {
   const expected = new Map(bench.map((t) => [t.name, t.expected]));
   return (payload) => {
+    let n = 0;
     for (const name in payload) {
-      c.checked++;
+      n++;
       const want = expected.get(name);
       if (want === undefined || !sameValue(payload[name], want)) c.wrong++;
     }
+    c.checked += n;
+    return n;
   };
 }
 
@@ -126,18 +145,10 @@ async function until(what: string, ok: () => boolean, timeoutMs = 15000): Promis
   }
 }
 
-/** Keys of a payload object: the values one message carries. */
-function countValues(payload: unknown): number {
-  if (typeof payload !== 'object' || payload === null) return 0;
-  let n = 0;
-  for (const _ in payload) n++;
-  return n;
-}
-
 /** Warm-up, then one measured window; the contender keeps running during it. */
 async function measure(kind: ContenderKind, cfg: ContenderConfig, c: Counters, notes: string[], verified: number): Promise<ContenderResult> {
   await sleep(cfg.warmupMs);
-  const before = { ...c };
+  const before = { ...c, delivered: { ...c.delivered } };
   let rssMax = process.memoryUsage().rss;
   const rssStart = rssMax;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 200);
@@ -162,6 +173,7 @@ async function measure(kind: ContenderKind, cfg: ContenderConfig, c: Counters, n
     messages: c.messages - before.messages,
     checkedInWindow: c.checked - before.checked,
     wrongInWindow: c.wrong - before.wrong,
+    delivered: deliveredSince(c.delivered, before.delivered),
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     rssStartMb: mb(rssStart),
@@ -298,13 +310,16 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
     if (msg.quality === 'good') {
       c.scans++;
       c.requests += blocks.length;
-      c.values += countValues(msg.payload);
-      check(msg.payload as Record<string, unknown>);
+      // Counted as they are checked: one walk over the values, the same for ours and the peer.
+      c.values += check(msg.payload as Record<string, unknown>);
+      for (const b of blocks) c.delivered[b.start] = (c.delivered[b.start] ?? 0) + 1;
       first ??= msg.payload as Record<string, unknown>;
     } else bad++;
     if (running && interval === 0) read.receive({ payload: 'scan' });
   });
-  if (interval === 0) read.receive({ payload: 'scan' });
+  // Several triggers outstanding, as a flow that asks faster than the device answers: the node runs
+  // as many scans at once as keep its device's requests in flight busy, the rest wait their turn.
+  if (interval === 0) for (let i = 0; i < cfg.oursPipeline; i++) read.receive({ payload: 'scan' });
   await until('the first scan', () => first !== undefined);
   const got = new Map(Object.entries(first ?? {}));
   const wrong = mismatches(bench, got);
@@ -408,14 +423,21 @@ async function runPeer(cfg: ContenderConfig): Promise<ContenderResult> {
   const notes: string[] = [];
   (helper.getNode('pc') as unknown as EventEmitter).on('readModbus', () => c.polls++);
   const seen = new Map<string, unknown>();
+  // Which block a decoded message is the answer of: its first tag's.
+  const blockOf = new Map<string, number>();
+  for (const b of blocks) for (const it of b.items) blockOf.set(bench[it.tagIndex].name, b.start);
   let verifying = true;
   onInput(helper.getNode('count'), (msg) => {
     c.messages++;
     c.requests++;
-    const n = countValues(msg.payload);
+    const n = check(msg.payload as Record<string, unknown>);
     c.values += n;
     c.scans += n / bench.length;
-    check(msg.payload as Record<string, unknown>);
+    for (const name in msg.payload as Record<string, unknown>) {
+      const start = blockOf.get(name);
+      if (start !== undefined) c.delivered[start] = (c.delivered[start] ?? 0) + 1;
+      break;
+    }
     if (verifying) for (const [k, v] of Object.entries(msg.payload as Record<string, unknown>)) seen.set(k, v);
   });
   await until('the peer to decode every tag once', () => seen.size >= bench.length, 20000);

@@ -7,10 +7,11 @@
  * Hand-rolled rather than modbus-serial's ServerTCP, which answers from a setTimeout(0) (>= 1 ms) and
  * turns port 0 into 502. Talks to the parent over IPC:
  *   -> { type: 'ready', port }          once listening
- *   <- { type: 'cpu', id }              -> { type: 'cpu', id, user, system, requests } (µs, cumulative)
+ *   <- { type: 'cpu', id }              -> { type: 'cpu', id, user, system, requests, served } (µs, cumulative)
  *   <- { type: 'stop' }                 closes and exits; so does a lost parent.
  */
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { REGISTERS, buildLayout } from './layout';
 
@@ -25,6 +26,14 @@ export interface ServerCpu {
   readonly user: number;
   readonly system: number;
   readonly requests: number;
+  /** FC3 requests answered per start address (cumulative): what a contender's delivered answers must not exceed. */
+  readonly served: Record<number, number>;
+  /** Server clock (ms) and the integral of requests held (received, not yet answered) over it: their
+   * difference over a window is the mean number of requests the client had in flight at the device. */
+  readonly at: number;
+  readonly heldMs: number;
+  /** Most requests held at once since the previous cpu query. */
+  readonly heldMax: number;
 }
 
 export type ServerCommand = { readonly type: 'cpu'; readonly id: number } | { readonly type: 'stop' };
@@ -46,6 +55,19 @@ async function main(): Promise<void> {
   const bytes = Buffer.alloc(2 * REGISTERS);
   image.forEach((v, i) => bytes.writeUInt16BE(v, 2 * i));
   let requests = 0;
+  const served: Record<number, number> = {};
+  // Requests received and not yet answered, integrated over time (Little's law gives the mean in flight).
+  let held = 0;
+  let heldMax = 0;
+  let heldMs = 0;
+  let heldSince = performance.now();
+  const hold = (delta: number): void => {
+    const now = performance.now();
+    heldMs += held * (now - heldSince);
+    heldSince = now;
+    held += delta;
+    heldMax = Math.max(heldMax, held);
+  };
 
   const answer = (req: Buffer): Buffer => {
     const fc = req[7];
@@ -55,6 +77,7 @@ async function main(): Promise<void> {
     if (count < 1 || count > 125 || address + count > REGISTERS) return exception(req, fc, 2);
     const out = Buffer.allocUnsafe(9 + 2 * count);
     req.copy(out, 0, 0, 7);
+    served[address] = (served[address] ?? 0) + 1;
     out.writeUInt16BE(3 + 2 * count, 4);
     out[7] = 3;
     out[8] = 2 * count;
@@ -85,7 +108,14 @@ async function main(): Promise<void> {
       if (replies.length === 0) return;
       const out = replies.length === 1 ? replies[0] : Buffer.concat(replies);
       if (delayMs === 0) socket.write(out);
-      else setTimeout(() => socket.destroyed || socket.write(out), delayMs);
+      else {
+        const n = replies.length;
+        hold(n);
+        setTimeout(() => {
+          hold(-n);
+          if (!socket.destroyed) socket.write(out);
+        }, delayMs);
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -109,7 +139,9 @@ async function main(): Promise<void> {
     if (m.type === 'stop') stop();
     else if (m.type === 'cpu') {
       const cpu = process.cpuUsage();
-      const reply: ServerCpu = { type: 'cpu', id: m.id, user: cpu.user, system: cpu.system, requests };
+      hold(0);
+      const reply: ServerCpu = { type: 'cpu', id: m.id, user: cpu.user, system: cpu.system, requests, served: { ...served }, at: heldSince, heldMs, heldMax };
+      heldMax = held;
       process.send?.(reply);
     }
   });

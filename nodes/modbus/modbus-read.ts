@@ -11,10 +11,12 @@ import { guarded, onInput } from '../shared/guard';
 import { formatAddress } from '../tags/address';
 import type { ConnectionState } from './connection';
 import type { ModbusClientNode } from './modbus-client';
-import type { EngValue } from './codec';
 import type { ScanResult, TagReading } from './scanner';
 import type { PollClass } from './scanner';
 import { ChangeFilter, DEFAULT_CLASS, Scanner } from './scanner';
+import { MAX_SCANS_AT_ONCE, ScanSlots, scansAtOnce } from './scan-slots';
+import type { ObjectBuilder } from './object-builder';
+import { objectBuilder } from './object-builder';
 
 export interface ModbusReadDef extends NodeDef {
   client: string;
@@ -66,14 +68,15 @@ function tagMessage(r: TagReading): NodeMessage {
   return msg;
 }
 
-function scanMessage(scanner: Scanner, result: ScanResult, base: NodeMessage): NodeMessage {
-  const payload: Record<string, EngValue | null> = {};
+function scanMessage(scanner: Scanner, build: ObjectBuilder, result: ScanResult, base: NodeMessage): NodeMessage {
+  const payload = build(result.values);
   let errors: Record<string, string> | undefined;
-  const tags = scanner.tags;
-  for (let i = 0; i < tags.length; i++) {
-    payload[tags[i].name] = result.values[i];
-    const error = result.errors[i];
-    if (error !== undefined) (errors ??= {})[tags[i].name] = error;
+  if (result.failingTags > 0) {
+    const tags = scanner.tags;
+    for (let i = 0; i < tags.length; i++) {
+      const error = result.errors[i];
+      if (error !== undefined) (errors ??= {})[tags[i].name] = error;
+    }
   }
   const quality = result.blocksFailed === 0 ? 'good' : result.blocksOk === 0 ? 'bad' : 'uncertain';
   const msg: NodeMessage & Record<string, unknown> = { ...base, payload, quality, timestamp: result.finishedAt };
@@ -118,6 +121,7 @@ export default function register(RED: NodeAPI): void {
     }
 
     const filter = new ChangeFilter(scanner.tags);
+    const buildPayload = output === 'scan' ? objectBuilder(scanner.tags.map((t) => t.name)) : undefined;
     let closed = false;
     let lastGood = Date.now();
     let reportedError: string | undefined;
@@ -142,14 +146,13 @@ export default function register(RED: NodeAPI): void {
     };
     const unwatch = client.watch(guarded(node, showConnection));
 
-    /** One scan; its messages go to `send`; returns the error of a failed scan. */
-    const scan = async (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
-      const connection = client.connection();
-      const result = await scanner.scan((req, o) => connection.request(req, o));
+    /** Sends one scan's messages and sets the status; called in scan order; returns the scan's error. */
+    const deliver = (result: ScanResult, send: (msgs: NodeMessage[]) => void, base: NodeMessage): Error | undefined => {
       if (closed) return undefined;
+      const connection = client.connection();
       const now = Date.now();
       if (result.blocksOk > 0) lastGood = now;
-      if (output === 'scan') send([scanMessage(scanner, result, base)]);
+      if (buildPayload) send([scanMessage(scanner, buildPayload, result, base)]);
       else {
         const msgs: NodeMessage[] = [];
         for (let i = 0; i < tagCount; i++) {
@@ -175,47 +178,44 @@ export default function register(RED: NodeAPI): void {
       return new Error(`${client.endpointName}: ${result.blocksFailed} of ${result.blocksOk + result.blocksFailed} requests failed: ${err}`);
     };
 
-    // One scan at a time: a poll due while a scan runs is skipped; messages wait their turn, but at
-    // most MAX_WAITING of them, so a flood of triggers cannot grow the device queue without bound.
-    let running: Promise<unknown> = Promise.resolve();
-    let busy = false;
-    let waiting = 0;
-    const MAX_WAITING = 10;
-    const enqueue = <T>(job: () => Promise<T>): Promise<T> => {
-      const next = running.then(job, job);
-      running = next.catch(() => undefined);
-      return next;
+    /** One scan; its messages go to `send` in scan order, even when scans overlap. */
+    const scan = (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
+      // A scan that waited its turn past close: asking the client for its connection would open a new one.
+      if (closed) return Promise.resolve(undefined);
+      const connection = client.connection();
+      return scanner.scan((req, o) => connection.request(req, o), (result) => deliver(result, send, base));
     };
+
+    // Scans overlap up to what keeps the device's requests in flight busy (scan-slots.ts), fewer while
+    // the connection is paced down. A poll due while every slot is taken is skipped; messages wait
+    // their turn, but at most MAX_WAITING of them, so a flood of triggers cannot grow without bound.
+    const MAX_WAITING = 10;
+    // Once closed, waiting scans drain at once (each ends without a request); the client is not asked.
+    const slots = new ScanSlots(() => (closed ? MAX_SCANS_AT_ONCE : scansAtOnce(client.connection().pacing.limit, requests)), MAX_WAITING);
 
     let timer: NodeJS.Timeout | undefined;
     const poll = (): void => {
-      if (closed || busy || waiting > 0) return;
-      busy = true;
-      void enqueue(() => scan((msgs) => node.send([msgs]), {}))
-        .then((err) => {
+      if (closed || !slots.free) return;
+      void slots
+        .run(() => scan((msgs) => node.send([msgs]), {}))
+        ?.then((err) => {
           // Logged once per distinct cause, not every poll: a dead device must not flood the log.
           const key = err?.message.replace(/\d+/g, '#');
           if (err && key !== reportedError) node.error(err.message, { topic: def.prefix || '', payload: null });
           reportedError = key;
         })
-        .catch((err: unknown) => node.error(`scan failed: ${messageOf(err)}`))
-        .finally(() => (busy = false));
+        .catch((err: unknown) => node.error(`scan failed: ${messageOf(err)}`));
     };
     if (intervalMs > 0) timer = setInterval(guarded(node, poll), intervalMs);
 
     onInput(node, async (msg, send: (m: NodeMessage[][]) => void, done) => {
-      if (waiting >= MAX_WAITING) {
-        done(new Error(`${client.endpointName}: ${waiting} scans already waiting; message dropped, device too slow for this trigger rate`));
+      const base = msg as NodeMessage;
+      const job = slots.run(() => scan((msgs) => send([output === 'scan' ? msgs : msgs.map((m) => ({ ...base, ...m }))]), base));
+      if (!job) {
+        done(new Error(`${client.endpointName}: ${slots.queued} scans already waiting; message dropped, device too slow for this trigger rate`));
         return;
       }
-      waiting++;
-      const base = msg as NodeMessage;
-      try {
-        const err = await enqueue(() => scan((msgs) => send([output === 'scan' ? msgs : msgs.map((m) => ({ ...base, ...m }))]), base));
-        done(err);
-      } finally {
-        waiting--;
-      }
+      done(await job);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -1,6 +1,7 @@
 /**
  * One poll group: the tags of a read node, planned into block reads once at deploy, then scanned.
- * A scan sends its block reads together (the connection sends as many at once as the device takes).
+ * A scan sends its block reads together (the connection sends as many at once as the device takes);
+ * scans may overlap, and are delivered in the order they started, each with its own answers only.
  * A failed block marks only its own tags bad, with the reason; the others keep reporting.
  * Tags may be put in poll classes (e.g. a slow register read every 10th scan, with a longer timeout):
  * a class is planned into blocks of its own, so its slowness never fails another class's tags.
@@ -29,7 +30,7 @@ export interface TagReading {
 /**
  * The outcome of one scan as arrays indexed like `scanner.tags`: no object per tag on the hot path
  * (a 500-tag scan at hundreds of scans per second would spend its time allocating and collecting them).
- * The arrays are the scanner's own and are overwritten by the next scan.
+ * The arrays are the scanner's own and are overwritten by the next scan's commit.
  */
 export interface ScanResult {
   /** Engineering value of each tag's last good read (null if never read). */
@@ -42,6 +43,8 @@ export interface ScanResult {
   readonly readNow: readonly boolean[];
   readonly blocksOk: number;
   readonly blocksFailed: number;
+  /** Tags with an error now (from this scan, or the last one that read their class). */
+  readonly failingTags: number;
   /** First error of the scan, for the node status. */
   readonly firstError?: string;
   readonly startedAt: number;
@@ -70,6 +73,13 @@ export interface ScannerOptions {
   readonly classOf?: (tag: Tag) => number;
 }
 
+/** What one block read of a scan got: the answer and when it came, or why there was none. */
+interface Outcome {
+  readonly reply?: NonNullable<ModbusReply>;
+  readonly at?: number;
+  readonly error?: string;
+}
+
 /** A planned block and the class it belongs to. */
 interface ClassBlock {
   readonly block: ReadBlock;
@@ -90,6 +100,9 @@ export class Scanner {
   private readonly blocks: readonly ClassBlock[];
   readonly classes: readonly PollClass[];
   private scans = 0;
+  private failing = 0;
+  /** Settles when the last scan started has been committed: the next one commits after it. */
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     readonly tags: readonly Tag[],
@@ -122,38 +135,75 @@ export class Scanner {
     this.scratch = new Array<EngValue>(tags.length);
   }
 
-  /** Reads every block that is due, all sent at once. Never rejects: failures are reported per tag. */
-  async scan(request: Requester): Promise<ScanResult> {
+  /**
+   * Reads every block that is due, all sent at once, then calls `use` with the outcome and resolves
+   * with what it returned. Never rejects for a failed read: failures are reported per tag.
+   *
+   * Scans may overlap (the next one's requests go out while this one's answers are still coming back),
+   * but their outcomes are committed, and `use` called, strictly in the order the scans started: a
+   * scan's values are only ever its own answers, and the "last good value" of a tag whose read failed
+   * is the one of the scan delivered before. The arrays of the result are valid only during `use`.
+   */
+  async scan<T>(request: Requester, use: (result: ScanResult) => T): Promise<T> {
     const startedAt = this.now();
     const n = this.scans++;
+    const before = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((r) => (release = r));
+    try {
+      const due: ClassBlock[] = [];
+      for (const b of this.blocks) if (n % b.cls.every === 0) due.push(b);
+      const outcomes = await Promise.all(due.map((b) => this.read(request, b)));
+      await before;
+      return use(this.commit(due, outcomes, startedAt));
+    } finally {
+      release();
+    }
+  }
+
+  private read(request: Requester, b: ClassBlock): Promise<Outcome> {
+    return request(b.request, b.options).then(
+      (reply): Outcome => (reply ? { reply, at: this.now() } : { error: `empty answer to FC${b.block.functionCode} at ${b.block.start}` }),
+      (err: unknown): Outcome => ({ error: err instanceof Error ? err.message : String(err) }),
+    );
+  }
+
+  /** Decodes one scan's answers into the tags' state, in scan order (see scan()). */
+  private commit(due: readonly ClassBlock[], outcomes: readonly Outcome[], startedAt: number): ScanResult {
     let ok = 0;
     let failed = 0;
     let firstError: string | undefined;
     this.readNow.fill(false);
-    const read = async (b: ClassBlock): Promise<void> => {
-      const block = b.block;
+    for (let k = 0; k < due.length; k++) {
+      const block = due[k].block;
+      const o = outcomes[k];
       for (const item of block.items) this.readNow[item.tagIndex] = true;
-      try {
-        const reply = await request(b.request, b.options);
-        if (!reply) throw new Error(`empty answer to FC${block.functionCode} at ${block.start}`);
-        decodeBlock(block, this.decoders, reply, this.scratch);
-        const at = this.now();
+      let error = o.error;
+      if (o.reply) {
+        try {
+          decodeBlock(block, this.decoders, o.reply, this.scratch);
+        } catch (err) {
+          error = err instanceof Error ? err.message : String(err);
+        }
+      }
+      if (error === undefined) {
+        const at = o.at ?? this.now();
         for (const item of block.items) {
           this.values[item.tagIndex] = this.scratch[item.tagIndex];
           this.times[item.tagIndex] = at;
+          if (this.errors[item.tagIndex] !== undefined) this.failing--;
           this.errors[item.tagIndex] = undefined;
         }
         ok++;
-      } catch (err) {
+      } else {
         failed++;
-        const text = err instanceof Error ? err.message : String(err);
-        firstError ??= text;
-        for (const item of block.items) this.errors[item.tagIndex] = text;
+        firstError ??= error;
+        for (const item of block.items) {
+          if (this.errors[item.tagIndex] === undefined) this.failing++;
+          this.errors[item.tagIndex] = error;
+        }
       }
-    };
-    const reads: Promise<void>[] = [];
-    for (const b of this.blocks) if (n % b.cls.every === 0) reads.push(read(b));
-    await Promise.all(reads);
+    }
     return {
       values: this.values,
       times: this.times,
@@ -161,6 +211,7 @@ export class Scanner {
       readNow: this.readNow,
       blocksOk: ok,
       blocksFailed: failed,
+      failingTags: this.failing,
       firstError,
       startedAt,
       finishedAt: this.now(),
