@@ -224,7 +224,7 @@ export default function register(RED: NodeAPI): void {
       const p = msg.payload as { shift: unknown; state: string };
       // Between shifts only a change of state is news.
       const idle = p.shift === null ? `${p.state}` : '';
-      if (idle === '' || idle !== lastIdle) node.send([msg, null, null]);
+      if (idle === '' || idle !== lastIdle) void emit([msg, null, null], (msgs) => node.send(msgs), false);
       lastIdle = idle;
       refreshStatus();
     };
@@ -243,13 +243,15 @@ export default function register(RED: NodeAPI): void {
         );
     };
 
-    // Notices go out in order. A batch that announces a new stop id is written to disk first
-    // (write-ahead), so that after a crash no stop id that went out is given to another stop.
+    // Everything goes out in order. A batch that announces a new stop id is written to disk first
+    // (write-ahead), and figures (which name the open stop, and list the stops on a report request)
+    // wait behind it, so that after a crash no stop id that went out is given to another stop.
+    // Returns the pending send, or undefined when the messages went out at once.
     let outgoing: Promise<void> | undefined;
-    const emit = (out: (NodeMessage[] | null)[], send: (msgs: (NodeMessage | NodeMessage[] | null)[]) => void, durable: boolean): void => {
+    const emit = (out: (NodeMessage | NodeMessage[] | null)[], send: (msgs: (NodeMessage | NodeMessage[] | null)[]) => void, durable: boolean): Promise<void> | undefined => {
       if (!durable && outgoing === undefined) {
         send(out);
-        return;
+        return undefined;
       }
       const before = outgoing ?? Promise.resolve();
       const written = durable ? saver.saveNow() : Promise.resolve();
@@ -260,6 +262,7 @@ export default function register(RED: NodeAPI): void {
       void p.finally(() => {
         if (outgoing === p) outgoing = undefined;
       });
+      return p;
     };
 
     /** After the engine changed: notices out, the state saved soon, figures soon. */
@@ -270,7 +273,7 @@ export default function register(RED: NodeAPI): void {
         ends = [];
         const durable = newStop;
         newStop = false;
-        emit(out, send, durable);
+        void emit(out, send, durable);
         changed = true;
       }
       if (!changed) return;
@@ -333,9 +336,10 @@ export default function register(RED: NodeAPI): void {
       switch (parsed.kind) {
         case 'report': {
           const reply = { ...msg, ...figures(true) } as NodeMessage;
-          send([reply, null, null]);
+          const pending = emit([reply, null, null], send, false);
           refreshStatus();
-          done();
+          if (pending === undefined) done();
+          else void pending.then(() => done());
           return;
         }
         case 'invalid':
