@@ -224,9 +224,10 @@ describe('tags/tag-map editor in a real browser (Chromium)', function () {
     await importFile(page, ROWS_PANE, 'bad.csv', bad);
     const errors = await page.$$eval(`${DIALOG} .fh-tm-preview-errors li`, (lis) => lis.map((li) => li.textContent));
     assert.deepEqual(errors, [
-      'row 1, column "address": bit index 16 is above 15',
-      'row 2, column "name": duplicate name "plant/line1/filler/a": row 1 is already named "plant/line1/filler/a" (names are case-insensitive)',
-      `row 3, column "dataType": unknown data type "float99" (expected one of ${DATA_TYPES.join(', ')})`,
+      // The file's lines, as a spreadsheet numbers them (the header is line 1).
+      'line 2, column "address": bit index 16 is above 15',
+      'line 3, column "name": duplicate name "plant/line1/filler/a": line 2 is already named "plant/line1/filler/a" (names are case-insensitive)',
+      `line 4, column "dataType": unknown data type "float99" (expected one of ${DATA_TYPES.join(', ')})`,
     ]);
     assert.equal(await page.isDisabled(`${DIALOG} .fh-tm-accept`), true, 'Accept is disabled');
     await shot(page, '3-import-refused');

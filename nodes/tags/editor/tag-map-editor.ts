@@ -4,6 +4,7 @@
  * own tags, its templates and their instances, CSV import/export, and one list of every error (click
  * one to go to its cell). Errors are recomputed shortly after each keystroke.
  */
+import { csvLines } from '../csv';
 import { BYTE_ORDERS, DATA_TYPES } from '../tag';
 import type { TagColumn } from '../tag';
 import { csvTools } from './csv-tools';
@@ -76,7 +77,8 @@ export function createTagMapEditor(value: { rows?: unknown; templates?: unknown;
     tools: csvTools({
       fileName: options.name,
       rows: () => state.rows.toRows(),
-      check: (rows) => blocking(state.checkWith({ table: 'rows', rows }).errors, lastErrors),
+      // Every row number left in these errors is one of the file's rows (template-made rows are named by tag).
+      check: (rows) => blocking(state.checkWith({ table: 'rows', rows }).errors, lastErrors).map(csvLines),
       accept: (rows) => {
         state.rows.replaceAll(rows);
         rowsView.render();
