@@ -12,7 +12,7 @@ import { formatTagError, rowOf, validateRows } from '../../nodes/tags/validate';
 function tagOf(row: TagRow): Tag {
   const { tags, errors } = validateRows([row]);
   assert.deepEqual(errors.map(formatTagError), []);
-  return tags[0] as Tag;
+  return tags[0];
 }
 
 /** The engineering value a Modbus read gives for `raw` (encoded as the device holds it). */
