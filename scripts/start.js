@@ -13,6 +13,8 @@ const { opcuaWarningFilter } = require('./opcua-warning');
 const root = path.resolve(__dirname, '..');
 const userDir = path.resolve(process.env.HUB_USER_DIR || path.join(root, 'data'));
 const demoFlow = path.join(root, 'flows', 'demo-line.json');
+// One filter for the simulator's node-opcua (in this process) and the hub's (its output): W27 explained once.
+const printLine = opcuaWarningFilter((line) => process.stdout.write(`${line}\n`));
 
 /** @param {string} dir @returns {number} */
 function newestMtime(dir) {
@@ -49,8 +51,7 @@ function deployDemoOnFirstRun() {
 async function startSimulator(ports) {
   if (process.env.HUB_SIMULATOR === '0') return undefined;
   // node-opcua's warnings of the simulator's OPC UA server, with W27 explained (opcua-warning.js).
-  const filter = opcuaWarningFilter((line) => process.stdout.write(`${line}\n`));
-  require('node-opcua-client').setWarningLogger((/** @type {unknown} */ _context, /** @type {unknown[]} */ ...args) => filter(`[node-opcua] ${format(...args)}`));
+  require('node-opcua-client').setWarningLogger((/** @type {unknown} */ _context, /** @type {unknown[]} */ ...args) => printLine(`[node-opcua] ${format(...args)}`));
   const { startLine } = require(path.join(root, 'dist', 'simulator', 'run.js'));
   let line;
   try {
@@ -173,14 +174,14 @@ async function main() {
 
   let announced = false;
   let pending = '';
-  const hubLine = opcuaWarningFilter((line) => {
-    process.stdout.write(`${line}\n`);
+  const hubLine = (/** @type {string} */ line) => {
+    printLine(line);
     if (announced) return;
     const match = /Server now running at (https?:\/\/\S+?)\/?(\s|$)/.exec(line);
     if (!match) return;
     announced = true;
     process.stdout.write(banner(match[1], (Date.now() - started) / 1000, firstRun, erp ? erp.url : undefined, taken) + '\n');
-  });
+  };
   red.stdout.on('data', (chunk) => {
     const lines = (pending + chunk.toString()).split('\n');
     pending = lines.pop() ?? '';
