@@ -4,8 +4,10 @@
  * are decoded and scaled (Modbus codec, OPC UA value), with the rule below. Pure, no Node-RED.
  *
  * 1. `decimals` declared in the tag map: round to that many decimals.
- * 2. Otherwise derived from the scaling: the decimals of the gain and offset as written (gain 0.1 -> 1,
- *    gain 0.25 offset 0.5 -> 2), when they are short decimals; a range scaling's gain usually is not.
+ * 2. Otherwise, for an integer raw value, derived from the scaling: the decimals of the gain and offset as
+ *    written (gain 0.1 -> 1, gain 0.25 offset 0.5 -> 2), when they are short decimals (a range scaling's
+ *    gain usually is not). An integer times such a gain has no more decimals than that, so only the float
+ *    noise goes; a float raw value (float32 x 0.5) has digits of its own and is not derived from.
  * 3. Otherwise a float32 value keeps float32's precision: 7 significant digits.
  * 4. Otherwise the value is left as it is.
  */
@@ -58,7 +60,8 @@ export function roundSignificant(value: number, digits: number): number {
  */
 export function valueRounding(tag: PrecisionSource): ((value: number) => number) | undefined {
   if (tag.dataType === 'bool' || tag.dataType === 'string') return undefined;
-  const decimals = tag.decimals ?? (tag.scaling !== undefined ? scalingDecimals(tag.scaling) : undefined);
+  const integer = tag.dataType !== 'float32' && tag.dataType !== 'float64';
+  const decimals = tag.decimals ?? (integer && tag.scaling !== undefined ? scalingDecimals(tag.scaling) : undefined);
   if (decimals !== undefined) return (v) => roundTo(v, decimals);
   if (tag.dataType === 'float32') return (v) => roundSignificant(v, FLOAT32_DIGITS);
   return undefined;

@@ -48,6 +48,8 @@ describe('tags/precision', () => {
   it('derives the decimals from the scaling, and leaves unscaled integers and doubles alone', () => {
     assert.equal(read({ name: 'a/t', address: 'hr:0', dataType: 'int16', gain: '0.3' }, 41), 12.3, '41 * 0.3 = 12.299999999999999 unrounded');
     assert.equal(read({ name: 'a/t', address: 'hr:0', dataType: 'float64' }, 100.66999816894531), 100.66999816894531);
+    assert.equal(read({ name: 'a/t', address: 'hr:0', dataType: 'float32', gain: '0.5', offset: '10' }, 1.25), 10.625, 'a float times 0.5 keeps its own digits');
+    assert.equal(read({ name: 'a/t', address: 'hr:0', dataType: 'float32', gain: '0.5' }, 100.67), 50.335, 'float32 scaled: 7 significant digits');
     assert.equal(valueRounding(tagOf({ name: 'a/n', address: 'hr:0', dataType: 'int32' })), undefined, 'no per-value call for plain integers');
     assert.equal(valueRounding(tagOf({ name: 'a/b', address: 'co:0' })), undefined);
   });
