@@ -40,18 +40,39 @@ export function scalingDecimals(s: Scaling): number | undefined {
   return d <= MAX_DERIVED_DECIMALS ? d : undefined;
 }
 
-/** Rounds to `decimals` places, half away from zero, through the decimal text (so 1.005 -> 1.01). */
+/** Powers of ten that are exact doubles (10^0 .. 10^22). */
+const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
+/** From this magnitude on a double has no fractional digits left to round. */
+const NO_FRACTION = 2 ** 52;
+
+/**
+ * Rounds to `decimals` places (0..22), half away from zero. A product a few ulps below .5 counts as .5 (1.005
+ * is stored as 1.00499999999999989..., and 1.005 * 100 gives 100.49999999999999): the decimal as written wins.
+ * The division by an exact power of ten gives the double nearest the decimal, so 12.300000000000001 -> 12.3.
+ * Arithmetic only (no text): this runs for every value of every scan.
+ */
 export function roundTo(value: number, decimals: number): number {
-  if (!Number.isFinite(value)) return value;
-  const r = Number(`${Math.abs(value)}e${decimals}`);
-  const shifted = Number.isFinite(r) ? Math.round(r) : Math.abs(value);
-  const back = Number.isFinite(r) ? Number(`${shifted}e-${decimals}`) : shifted;
+  const p = POW10[decimals];
+  if (p === undefined || !Number.isFinite(value)) return value;
+  const scaled = Math.abs(value) * p;
+  if (scaled >= NO_FRACTION) return value;
+  const back = Math.floor(scaled + 0.5 + scaled * 4 * Number.EPSILON) / p;
   return value < 0 && back !== 0 ? -back : back;
 }
 
 /** Rounds to `digits` significant digits (float32: 100.66999816894531 -> 100.67). */
 export function roundSignificant(value: number, digits: number): number {
-  return Number.isFinite(value) && value !== 0 ? Number(value.toPrecision(digits)) : value;
+  if (!Number.isFinite(value) || value === 0) return value;
+  const magnitude = Math.abs(value);
+  let exponent = Math.floor(Math.log10(magnitude));
+  // log10 can land just below an exact power of ten (log10(1000) = 2.9999999999999996).
+  if (magnitude >= 10 ** (exponent + 1)) exponent++;
+  const decimals = digits - 1 - exponent;
+  if (decimals >= 0) return decimals < POW10.length ? roundTo(value, decimals) : Number(value.toPrecision(digits));
+  const p = POW10[-decimals];
+  if (p === undefined) return Number(value.toPrecision(digits));
+  const back = Math.floor(magnitude / p + 0.5) * p;
+  return value < 0 ? -back : back;
 }
 
 /**

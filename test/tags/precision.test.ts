@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { compileReader, encodeRegisters } from '../../nodes/modbus/codec';
-import { decimalsOf, roundTo, scalingDecimals, valueRounding } from '../../nodes/tags/precision';
+import { decimalsOf, roundSignificant, roundTo, scalingDecimals, valueRounding } from '../../nodes/tags/precision';
 import type { Tag, TagRow } from '../../nodes/tags/tag';
 import { formatTagError, rowOf, validateRows } from '../../nodes/tags/validate';
 
@@ -29,8 +29,10 @@ describe('tags/precision', () => {
     assert.equal(scalingDecimals({ gain: 1 / 3, offset: 0 }), undefined, 'not a short decimal: nothing derived');
   });
 
-  it('rounds half away from zero through the decimal text', () => {
-    assert.deepEqual([roundTo(1.005, 2), roundTo(-1.005, 2), roundTo(12.300000000000001, 1), roundTo(-0.04, 1), roundTo(5, 0)], [1.01, -1.01, 12.3, 0, 5]);
+  it('rounds half away from zero, as the decimal is written', () => {
+    assert.deepEqual([roundTo(1.005, 2), roundTo(-1.005, 2), roundTo(12.300000000000001, 1), roundTo(-0.04, 1), roundTo(5, 0), roundTo(2.5, 0)], [1.01, -1.01, 12.3, 0, 5, 3]);
+    assert.equal(roundTo(1e300, 2), 1e300, 'nothing to round at that size');
+    assert.deepEqual([1000.0001, 999.99997, 123456789, -0.00012345678, Math.fround(3.14)].map((v) => roundSignificant(v, 7)), [1000, 1000, 123456800, -0.0001234568, 3.14]);
   });
 
   it('reads a float32 at 7 significant digits when nothing else is declared', () => {
