@@ -161,5 +161,6 @@ describe('demo ports: npm start on moved ports, the demo flow following', functi
     assert.doesNotMatch(output, /\[NODE-OPCUA-W27\]|you need to use node flag/, `the W27 notice is explained, not repeated:\n${output}`);
     assert.equal(output.match(/node-opcua's NODE-OPCUA-W27 notice .* no --security-revert is needed/g)?.length, 1, 'explained once');
     assert.doesNotMatch(output, /\[error\]/, 'no error in the start log');
+    assert.doesNotMatch(output, /\[warn\] \[fh-/, "no warning from the hub's nodes (e.g. an OEE node fed a topic it does not know)");
   });
 });
