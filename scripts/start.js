@@ -6,6 +6,7 @@ const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
 const { X509Certificate } = require('node:crypto');
 const { certificateFile } = require('../settings/tls');
+const { freshUserDir } = require('../settings/demo-project');
 
 const root = path.resolve(__dirname, '..');
 const userDir = path.resolve(process.env.HUB_USER_DIR || path.join(root, 'data'));
@@ -28,12 +29,9 @@ function buildIfStale() {
   if (sources > built) execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit' });
 }
 
+/** A fresh user directory gets the demo flow, as the hub's first project (settings/demo-project.js, HUB_DEMO_FLOW). */
 function deployDemoOnFirstRun() {
-  fs.mkdirSync(userDir, { recursive: true });
-  const flows = path.join(userDir, 'flows.json');
-  if (fs.existsSync(flows)) return false;
-  fs.copyFileSync(demoFlow, flows);
-  return true;
+  return freshUserDir(userDir);
 }
 
 /**
@@ -126,7 +124,7 @@ async function main() {
   const red = spawn(
     process.execPath,
     [require.resolve('node-red/red.js'), '--settings', path.join(root, 'settings', 'settings.js')],
-    { cwd: root, env: { ...process.env, HUB_USER_DIR: userDir }, stdio: ['inherit', 'pipe', 'inherit'] },
+    { cwd: root, env: { ...process.env, HUB_USER_DIR: userDir, HUB_DEMO_FLOW: process.env.HUB_DEMO_FLOW || demoFlow }, stdio: ['inherit', 'pipe', 'inherit'] },
   );
 
   let announced = false;
