@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { HubProcess, ROLE_PASSWORDS, repoRoot, tempDir } from '../support/hub-process';
+import { HubProcess, repoRoot, tempDir } from '../support/hub-process';
+import { editorLogin, recordToasts } from '../support/editor-page';
 import { launchBrowser } from '../support/browser';
 import { DEMO_FLOW_FILE } from '../support/demo-line';
 import type { Role } from '../support/hub-process';
@@ -20,11 +21,9 @@ const DOCS = path.join(repoRoot, 'docs');
 const PROJECT = 'demo-line';
 /** What Node-RED shows when projects are on and none is active. */
 const PROJECTS_WELCOME = 'Hello! We have introduced';
-const TOASTS = '.red-ui-notification-error, .red-ui-notification-warning';
 
 interface BrowserRED {
-  nodes: { node(id: string): unknown; dirty(): boolean };
-  user: { logout(): void };
+  nodes: { node(id: string): unknown };
 }
 type EditorWindow = { RED: BrowserRED };
 
@@ -36,7 +35,7 @@ describe('first run and first login of each role (Chromium, 1920x1080)', functio
   const anyNode = demo.find((n) => n.type === 'fh-oee')?.id ?? '';
   let browser: Browser | undefined;
   let page: Page;
-  const toasts: string[] = [];
+  let toasts: string[] = [];
 
   before(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -45,18 +44,8 @@ describe('first run and first login of each role (Chromium, 1920x1080)', functio
     const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
     // Nothing leaves the hub's origin (the editor must not need the online catalogue or any CDN).
     await context.route((url) => url.origin !== new URL(hub.url).origin, (route) => route.abort());
+    toasts = await recordToasts(context);
     page = await context.newPage();
-    // Every toast the editor shows, however briefly, is recorded as it appears.
-    await page.exposeFunction('fhToast', (text: string) => void toasts.push(text));
-    await context.addInitScript((selector) => {
-      new MutationObserver((records) => {
-        for (const r of records) {
-          for (const n of Array.from(r.addedNodes)) {
-            if (n instanceof HTMLElement && n.matches(selector)) (globalThis as unknown as { fhToast(t: string): void }).fhToast(`${n.className}: ${n.textContent ?? ''}`);
-          }
-        }
-      }).observe(document, { childList: true, subtree: true });
-    }, TOASTS);
     await page.goto(`${hub.url}/`, { waitUntil: 'domcontentloaded' });
   });
 
@@ -66,15 +55,8 @@ describe('first run and first login of each role (Chromium, 1920x1080)', functio
   });
 
   async function login(role: Role): Promise<void> {
-    if (!(await page.locator('#node-dialog-login-username').isVisible())) {
-      await page.evaluate(() => (globalThis as unknown as EditorWindow).RED.user.logout());
-    }
-    await page.waitForSelector('#node-dialog-login-username');
     toasts.length = 0;
-    await page.fill('#node-dialog-login-username', role);
-    await page.fill('#node-dialog-login-password', ROLE_PASSWORDS[role]);
-    await page.click('#node-dialog-login-submit');
-    await page.waitForFunction((id) => (globalThis as unknown as Partial<EditorWindow>).RED?.nodes?.node?.(id) != null, anyNode, { timeout: 60000 });
+    await editorLogin(page, role, (p) => p.waitForFunction((id) => (globalThis as unknown as Partial<EditorWindow>).RED?.nodes?.node?.(id) != null, anyNode, { timeout: 60000 }));
   }
 
   /** The plugin's decision about the tour for this login: 'due' (it runs) or 'seen'. */
