@@ -143,7 +143,7 @@ export function stopButtons(scene: TourScene, RED: TourRED = tourRed()): unknown
   return [
     inject('fh-tour-stop', `${machine}: force a stop (fault 104)`, '104', 0),
     inject('fh-tour-end', `${machine}: end the stop`, '0', 40),
-    { id: 'fh-tour-write', type: 'fh-opcua-write', z: scene.lineTab, name: `${machine} forceStop`, endpoint: reader.endpoint, tagMap: reader.tagMap, prefix: '', x: 460, y: y + 20, wires: [[]] },
+    { id: 'fh-tour-write', type: 'fh-opcua-write', z: scene.lineTab, name: `${machine} forceStop`, endpoint: reader.endpoint, tagMap: reader.tagMap, prefix: '', x: 560, y: y + 20, wires: [[]] },
   ];
 }
 
