@@ -86,12 +86,15 @@ describe('first run and first login of each role (Chromium, 1920x1080)', functio
       const found: Record<string, string> = {};
       (globalThis as unknown as EditorWindow).RED.nodes.eachNode((n) => {
         if (n.type === 'inject' && /: (force a stop|end the stop)/.test(n.name ?? '')) found[n.payload ?? ''] = n.id ?? '';
+        if (n.type === 'fh-opcua-write' && /forceStop$/.test(n.name ?? '')) found.write = n.id ?? '';
       });
       return found;
     });
-    assert.deepEqual(Object.keys(injects).sort(), ['0', '104']);
+    assert.deepEqual(Object.keys(injects).sort(), ['0', '104', 'write']);
     await page.click('#red-ui-header-button-deploy');
     await page.waitForFunction(() => !(globalThis as unknown as EditorWindow).RED.nodes.dirty());
+    // The deploy restarted the flows: the write node's session is up again before the first press.
+    await page.waitForSelector(`[id="${injects.write}"] .red-ui-flow-node-status-label:text-matches("^connected")`, { state: 'attached', timeout: 30000 });
     const press = async (id: string): Promise<void> => {
       // The inject's button, as a user clicks it: Node-RED says "Successfully injected".
       const before = await page.locator('.red-ui-notification-success:has-text("Successfully injected")').count();
