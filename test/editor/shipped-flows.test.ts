@@ -3,7 +3,9 @@
  * Chromium as the integrator, each into an empty hub as a new user imports it: the example as the
  * editor's library serves it, imported as the Import dialog does, then Deploy. It fails on Node-RED's
  * "not properly configured" confirm dialog, on any node or config node the editor marks invalid (the
- * red triangle, `valid === false`) and on any error or warning toast.
+ * red triangle, `valid === false`) and on any error or warning toast. The hub has no project (as one
+ * started without the demo): the integrator, who may not create projects, is not offered one either (it
+ * used to be a "You must be logged in to perform this action" toast at every editor load).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
