@@ -9,6 +9,7 @@ const { X509Certificate } = require('node:crypto');
 const { certificateFile } = require('../settings/tls');
 const { PORT_VARIABLES, demoFlowEnv, demoPorts } = require('../settings/demo-ports');
 const { opcuaWarningFilter } = require('./opcua-warning');
+const { freshUserDir } = require('../settings/demo-project');
 
 const root = path.resolve(__dirname, '..');
 const userDir = path.resolve(process.env.HUB_USER_DIR || path.join(root, 'data'));
@@ -33,12 +34,9 @@ function buildIfStale() {
   if (sources > built) execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit' });
 }
 
+/** A fresh user directory gets the demo flow, as the hub's first project (settings/demo-project.js, HUB_DEMO_FLOW). */
 function deployDemoOnFirstRun() {
-  fs.mkdirSync(userDir, { recursive: true });
-  const flows = path.join(userDir, 'flows.json');
-  if (fs.existsSync(flows)) return false;
-  fs.copyFileSync(demoFlow, flows);
-  return true;
+  return freshUserDir(userDir);
 }
 
 /**
@@ -169,7 +167,7 @@ async function main() {
   const red = spawn(
     process.execPath,
     [require.resolve('node-red/red.js'), '--settings', path.join(root, 'settings', 'settings.js')],
-    { cwd: root, env: { ...process.env, ...flowEnv, HUB_USER_DIR: userDir }, stdio: ['inherit', 'pipe', 'inherit'] },
+    { cwd: root, env: { ...process.env, ...flowEnv, HUB_USER_DIR: userDir, HUB_DEMO_FLOW: process.env.HUB_DEMO_FLOW || demoFlow }, stdio: ['inherit', 'pipe', 'inherit'] },
   );
 
   let announced = false;

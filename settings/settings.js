@@ -13,6 +13,7 @@ const { paletteCatalogues, paletteExcludes, paletteLines } = require('./palette'
 const { applyDemoFlowEnv } = require('./demo-ports');
 const { hubTls, TlsError } = require('./tls');
 const { withoutNodeRedWildcard } = require('./cors');
+const { createFirstProject } = require('./demo-project');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -55,6 +56,27 @@ const secret = credentialSecret({ userDir, env });
 if (secret.source === 'generated') {
   say(`Generated a credential secret and kept it in ${secret.file} (mode 600).`);
   say('For a real line, set HUB_CREDENTIAL_SECRET instead and keep it in your secret store.');
+}
+
+function dashboardVersion() {
+  try {
+    return require('node-red-dashboard/package.json').version;
+  } catch {
+    return '3';
+  }
+}
+
+// `npm start` seeds a fresh user directory with the demo (HUB_DEMO_FLOW): as a Node-RED project, so that
+// IT can commit it at once and no login meets the "no active project" welcome (demo-project.js).
+if (env.HUB_DEMO_FLOW) {
+  createFirstProject({
+    userDir,
+    seedFlow: path.resolve(env.HUB_DEMO_FLOW),
+    credentialSecret: secret.secret,
+    say,
+    hubPackage: require('../package.json'),
+    dashboardVersion: dashboardVersion(),
+  });
 }
 
 // Logins (editor, dashboard, Basic, API tokens) through one limiter and one audit: http-auth.js.
