@@ -103,6 +103,12 @@ export class PostgresKpiStore implements KpiStore {
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection that dies while checked out emits 'error' on the client (the pool only watches idle
+    // ones): without a listener that is an uncaught exception. The query in flight rejects as well.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(executor(client));
@@ -116,6 +122,7 @@ export class PostgresKpiStore implements KpiStore {
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
