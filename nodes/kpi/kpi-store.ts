@@ -7,6 +7,7 @@
 import path from 'node:path';
 import os from 'node:os';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { registerKpiAdmin, registerStore, unregisterStore } from './kpi-admin';
 import { KpiService, queueFile } from './service';
 import type { StoreCredentials, StoreDef } from './store-config';
 import { parseStore } from './store-config';
@@ -20,6 +21,7 @@ export interface KpiStoreNode extends Node<StoreCredentials> {
 type Def = NodeDef & StoreDef;
 
 export default function register(RED: NodeAPI): void {
+  registerKpiAdmin(RED);
   RED.nodes.registerType<KpiStoreNode, Def, unknown, StoreCredentials>(
     'fh-kpi-store',
     function (this: KpiStoreNode, def: Def) {
@@ -38,6 +40,7 @@ export default function register(RED: NodeAPI): void {
           },
         });
         node.ready = { service, label: def.name || config.label };
+        registerStore({ id: node.id, name: node.ready.label, service });
       } catch (err) {
         const error = err instanceof ConfigError ? err : new ConfigError(messageOf(err));
         node.ready = { error };
@@ -50,6 +53,7 @@ export default function register(RED: NodeAPI): void {
           done();
           return;
         }
+        unregisterStore(node.id, r.service);
         r.service
           .close()
           .catch((err: unknown) => node.warn(`closing the KPI store: ${messageOf(err)}`))
