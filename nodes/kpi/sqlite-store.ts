@@ -28,12 +28,23 @@ export class SqliteKpiStore implements KpiStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     const db = this.db;
+    // Writes repeat a few statements (multi-row upserts of 200 rows): prepare each once.
+    const cache = new Map<string, Database.Statement>();
+    const prepare = (sql: string): Database.Statement => {
+      let st = cache.get(sql);
+      if (st === undefined) {
+        if (cache.size >= 64) cache.delete(cache.keys().next().value as string);
+        st = db.prepare(sql);
+        cache.set(sql, st);
+      }
+      return st;
+    };
     this.ex = {
       run: (sql, params = []) => {
-        db.prepare(sql).run(...bindable(params));
+        prepare(sql).run(...bindable(params));
         return Promise.resolve();
       },
-      all: <T extends Row>(sql: string, params: readonly unknown[] = []) => Promise.resolve(db.prepare(sql).all(...bindable(params)) as T[]),
+      all: <T extends Row>(sql: string, params: readonly unknown[] = []) => Promise.resolve(prepare(sql).all(...bindable(params)) as T[]),
     };
   }
 

@@ -165,33 +165,37 @@ async function writeShift(tx: Executor, r: ShiftRecord, now: number): Promise<vo
 }
 
 /**
- * Writes records through `tx` (inside the caller's transaction), in order. Consecutive records of one
- * kind with distinct keys go in one multi-row statement: the same result as one statement each (a row
- * only meets rows already stored), with one round trip instead of hundreds. A key seen again starts a
- * new statement, so a stop's start and end in one batch are applied one after the other.
+ * Writes records through `tx` (inside the caller's transaction). Each kind has its own table, so kinds
+ * are written apart; within a kind the order holds. Records of one kind with distinct keys go in one
+ * multi-row statement: the same result as one statement each (a row only meets rows already stored),
+ * with one round trip instead of hundreds. A key seen again starts a new statement, so a stop's start
+ * and end in one batch are applied one after the other.
  */
 export async function writeIn(tx: Executor, records: readonly KpiRecord[], now: number): Promise<void> {
-  let i = 0;
-  while (i < records.length) {
-    const first = records[i];
-    if (first.kind === 'shift') {
-      await writeShift(tx, first, now);
-      i++;
-      continue;
+  const byKind = new Map<Exclude<KpiRecord, ShiftRecord>['kind'], Exclude<KpiRecord, ShiftRecord>[]>();
+  for (const r of records) {
+    if (r.kind === 'shift') await writeShift(tx, r, now);
+    else {
+      let list = byKind.get(r.kind);
+      if (list === undefined) byKind.set(r.kind, (list = []));
+      list.push(r);
     }
-    const keys = new Set<string>();
-    const params: unknown[] = [];
-    let j = i;
-    for (; j < records.length && j - i < MAX_ROWS; j++) {
-      const r = records[j];
-      if (r.kind !== first.kind || keys.has(r.key)) break;
-      keys.add(r.key);
-      params.push(...paramsOf(r));
-    }
-    const sql = ROWS[first.kind];
+  }
+  for (const [kind, list] of byKind) {
+    const sql = ROWS[kind];
     const row = `(${new Array<string>(sql.cols).fill('?').join(', ')})`;
-    await tx.run(`${sql.head} VALUES ${new Array<string>(j - i).fill(row).join(', ')}${sql.tail}`, params);
-    i = j;
+    let i = 0;
+    while (i < list.length) {
+      const keys = new Set<string>();
+      const params: unknown[] = [];
+      let j = i;
+      for (; j < list.length && j - i < MAX_ROWS && !keys.has(list[j].key); j++) {
+        keys.add(list[j].key);
+        params.push(...paramsOf(list[j]));
+      }
+      await tx.run(`${sql.head} VALUES ${new Array<string>(j - i).fill(row).join(', ')}${sql.tail}`, params);
+      i = j;
+    }
   }
 }
 
