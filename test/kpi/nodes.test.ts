@@ -17,7 +17,7 @@ import writeNode from '../../nodes/kpi/kpi-write';
 import queryNode from '../../nodes/kpi/kpi-query';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js') as typeof storeNode;
-import { statusMatching, useTestRuntime } from '../support/node-red';
+import { statusMatching, useTestRuntime, outputOrError } from '../support/node-red';
 import { until } from '../erp/support/harness';
 import { BERLIN, HOUR, JAM, MIN, shiftEnd, stopEvent } from './fixtures';
 import { PG_SERVER, admin, createDatabase } from './backends';
@@ -64,25 +64,7 @@ function send(node: Node, msg: Msg): Promise<string | undefined> {
   });
 }
 
-function ask(query: Node, out: Node, msg: Msg): Promise<{ msg?: Msg; error?: string }> {
-  return new Promise((resolve) => {
-    const onOut = (m: Msg): void => {
-      cleanup();
-      resolve({ msg: m });
-    };
-    const onError = (call: { args: unknown[] }): void => {
-      cleanup();
-      resolve({ error: String(call.args[0]) });
-    };
-    const cleanup = (): void => {
-      out.removeListener('input', onOut);
-      (query as unknown as EventEmitter).removeListener('call:error', onError);
-    };
-    out.on('input', onOut);
-    (query as unknown as EventEmitter).on('call:error', onError);
-    query.receive(msg);
-  });
-}
+const ask = (node: Node, out: Node, msg: Msg): Promise<{ msg?: Msg; error?: string }> => outputOrError(node, out, msg);
 
 const serviceOf = (): NonNullable<Extract<KpiStoreNode['ready'], { service: unknown }>['service']> => {
   const r = (helper.getNode('store') as KpiStoreNode).ready;
