@@ -29,6 +29,7 @@ import { SqliteKpiStore } from '../nodes/kpi/sqlite-store';
 import type { KpiStore } from '../nodes/kpi/store';
 import { fromWall, formatDay, parseDay, DAY_MS } from '../nodes/oee/time-zone';
 import { shiftEnd, stopEvent } from '../test/kpi/fixtures';
+import { Random } from '../simulator/random';
 
 const MACHINES = Number(process.env.BENCH_MACHINES ?? 50);
 const DAYS = Number(process.env.BENCH_DAYS ?? 365);
@@ -45,17 +46,6 @@ const REASONS = [
   { id: 'clean', category: 'Organisation', name: 'Cleaning' },
 ];
 
-/** mulberry32: the same history on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const machine = (m: number): string => `acme/pack/line${1 + (m % 5)}/m${String(m).padStart(3, '0')}`;
 
@@ -105,7 +95,9 @@ async function timeQuery(store: KpiStore, q: Record<string, unknown>): Promise<{
 
 async function bench(name: string, store: KpiStore, size: () => Promise<number>): Promise<Record<string, number>> {
   await store.migrate();
-  const rnd = random(42);
+  // The simulator's seeded generator: the same history on every run.
+  const generator = new Random(42, 'kpi-store bench');
+  const rnd = (): number => generator.next();
   let records = 0;
   let writeMs = 0;
   for (let d = 0; d < DAYS; d++) {
