@@ -3,7 +3,7 @@
  * id. Pure: no sockets. The transaction id is what lets a client send several requests before the first
  * answer; this module says which answer is whose, and which ones belong to nobody.
  */
-import type { ModbusReply, ModbusRequest } from './transport';
+import type { ModbusRequest, ReplyView } from './transport';
 
 /** MBAP header: transaction id, protocol id (0), length of what follows, unit id. */
 export const MBAP_HEADER = 7;
@@ -67,11 +67,25 @@ export function exceptionError(code: number): Error {
 }
 
 /**
- * The answer in `frame` (a whole MBAP frame) to `req`: registers, bits, undefined for a write, or an Error
- * (an exception, or a reply that disagrees with the request). Null when the frame is not an answer to
- * this request at all (another unit or function code): a foreign answer.
+ * Scratch memory the answers are decoded into, and its views by length, made once: an answer costs no
+ * allocation. Sized for the largest answer a frame can carry (251 data bytes).
  */
-export function decodeAnswer(frame: Buffer, req: ModbusRequest): ModbusReply | Error | null {
+const registers = new Uint16Array(126);
+const bits = new Uint8Array(8 * 251);
+const registerViews: Uint16Array[] = [];
+const bitViews: Uint8Array[] = [];
+
+function view<T extends Uint16Array | Uint8Array>(views: T[], all: T, n: number): T {
+  return (views[n] ??= all.subarray(0, n) as T);
+}
+
+/**
+ * The answer in `frame` (a whole MBAP frame) to `req`: registers, bits (0/1), undefined for a write, or
+ * an Error (an exception, or a reply that disagrees with the request). Registers and bits are a view of
+ * this module's scratch memory, valid until the next call (see ReplyView). Null when the frame is not an
+ * answer to this request at all (another unit or function code): a foreign answer.
+ */
+export function decodeAnswer(frame: Buffer, req: ModbusRequest): ReplyView | Error | null {
   const unitId = frame[6];
   const fc = frame[7];
   if (unitId !== req.unitId || (fc & 0x7f) !== req.fc) return null;
@@ -81,21 +95,23 @@ export function decodeAnswer(frame: Buffer, req: ModbusRequest): ModbusReply | E
     case 3:
     case 4: {
       const bytes = frame[8];
-      if (bytes !== 2 * req.count || pduLength !== 2 + bytes) {
-        return new Error(`data length error: expected ${req.count} registers, got ${bytes} bytes`);
+      const n = req.count;
+      if (bytes !== 2 * n || pduLength !== 2 + bytes) {
+        return new Error(`data length error: expected ${n} registers, got ${bytes} bytes`);
       }
-      const out = new Array<number>(req.count);
-      for (let i = 0, o = 9; i < req.count; i++, o += 2) out[i] = (frame[o] << 8) | frame[o + 1];
+      const out = view(registerViews, registers, n);
+      for (let i = 0, o = 9; i < n; i++, o += 2) out[i] = (frame[o] << 8) | frame[o + 1];
       return out;
     }
     case 1:
     case 2: {
       const bytes = frame[8];
-      if (bytes !== Math.ceil(req.count / 8) || pduLength !== 2 + bytes) {
-        return new Error(`data length error: expected ${req.count} bits, got ${bytes} bytes`);
+      const n = req.count;
+      if (bytes !== Math.ceil(n / 8) || pduLength !== 2 + bytes) {
+        return new Error(`data length error: expected ${n} bits, got ${bytes} bytes`);
       }
-      const out = new Array<boolean>(req.count);
-      for (let i = 0; i < req.count; i++) out[i] = (frame[9 + (i >> 3)] & (1 << (i & 7))) !== 0;
+      const out = view(bitViews, bits, n);
+      for (let i = 0; i < n; i++) out[i] = (frame[9 + (i >> 3)] >> (i & 7)) & 1;
       return out;
     }
     default:
