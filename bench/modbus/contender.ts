@@ -46,12 +46,17 @@ export interface ContenderConfig {
   readonly peerDir: string;
   /** Our nodes compiled to JavaScript as tsc does for dist/ (see compile.ts). */
   readonly nodesDir: string;
-  /** Requests in flight: ours (its client's setting) and the limit. */
-  readonly inFlight: number;
+  /** Requests in flight: ours (its client's setting, a number or "auto") and the limit (a number). */
+  readonly inFlight: number | 'auto';
   /** The peer's client queue ("Queue commands"): on is its default, off its fastest. */
   readonly peerQueue: boolean;
-  /** Ours: scan triggers kept outstanding (each output re-triggers one), so scans may overlap. */
+  /**
+   * Ours: scan triggers kept outstanding (each output re-triggers one), so scans may overlap; at least as
+   * many as keep cfg.inFlight requests in flight (the node runs what fills them, the rest wait their turn).
+   */
   readonly oursPipeline: number;
+  /** The most a client config takes ("auto" climbs up to it). */
+  readonly maxInFlight: number;
 }
 
 export interface ContenderResult {
@@ -86,6 +91,8 @@ export interface ContenderResult {
    */
   readonly delivered: Record<number, number>;
   readonly notes: readonly string[];
+  /** Ours: the requests in flight its connection allowed at the end (what "auto" settled at). */
+  readonly inFlightLimit?: number;
 }
 
 export type ContenderMessage =
@@ -234,7 +241,7 @@ async function runLimit(cfg: ContenderConfig): Promise<ContenderResult> {
       if (++c.requests % blocks.length === 0) c.scans++;
     }
   };
-  const workers = Array.from({ length: cfg.inFlight }, worker);
+  const workers = Array.from({ length: Number(cfg.inFlight) }, worker);
   const result = await measure('limit', cfg, c, [], verified);
   running = false;
   await Promise.all(workers);
@@ -319,7 +326,9 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
   });
   // Several triggers outstanding, as a flow that asks faster than the device answers: the node runs
   // as many scans at once as keep its device's requests in flight busy, the rest wait their turn.
-  if (interval === 0) for (let i = 0; i < cfg.oursPipeline; i++) read.receive({ payload: 'scan' });
+  const most = cfg.inFlight === 'auto' ? cfg.maxInFlight : cfg.inFlight;
+  const pipeline = Math.max(cfg.oursPipeline, Math.ceil(most / blocks.length) + 2);
+  if (interval === 0) for (let i = 0; i < pipeline; i++) read.receive({ payload: 'scan' });
   await until('the first scan', () => first !== undefined);
   const got = new Map(Object.entries(first ?? {}));
   const wrong = mismatches(bench, got);
@@ -328,10 +337,12 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
 
   const result = await measure('ours', cfg, c, notes, got.size);
   running = false;
+  const pacing = client.connection().pacing;
+  notes.push(`${pipeline} triggers outstanding; in flight at the end: ${pacing.limit} of ${pacing.max}${pacing.auto ? ' (auto)' : ''}${pacing.reason ? `: ${pacing.reason}` : ''}`);
   if (bad) notes.push(`${bad} scans were not good`);
   await sleep(50); // let the last scan finish
   await stopRuntime();
-  return result;
+  return { ...result, inFlightLimit: pacing.limit };
 }
 
 // ---------------------------------------------------------------------------------------------- peer

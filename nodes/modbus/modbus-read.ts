@@ -200,8 +200,9 @@ export default function register(RED: NodeAPI): void {
 
     // Scans overlap up to what keeps the device's requests in flight busy (scan-slots.ts), fewer while
     // the connection is paced down. A poll due while every slot is taken is skipped; messages wait
-    // their turn, but at most MAX_WAITING of them, so a flood of triggers cannot grow without bound.
-    const MAX_WAITING = 10;
+    // their turn, but at most MAX_WAITING of them, so a flood of triggers cannot grow without bound
+    // (as many as may run at once: a flow that keeps a device with many requests in flight busy).
+    const MAX_WAITING = MAX_SCANS_AT_ONCE;
     // Once closed, waiting scans drain at once (each ends without a request); the client is not asked.
     const slots = new ScanSlots(() => (closed ? MAX_SCANS_AT_ONCE : scansAtOnce(client.connection().inFlightLimit, requests)), MAX_WAITING);
 
