@@ -5,12 +5,13 @@
  *
  * Hot path (thousands of requests a second): no promise, closure or timer per request. Requests wait in
  * a map by transaction id with their deadline; one timer per transport, armed for the earliest deadline,
- * sweeps the expired ones. Answers are decoded into scratch memory and handed to the listener there.
+ * sweeps the expired ones. Requests sent in the same tick are encoded into one buffer and leave in one
+ * write. Answers are decoded into scratch memory and handed to the listener there.
  */
 import type net from 'node:net';
 import type { DroppedAnswers, ModbusRequest, ReplyListener, TcpEndpoint, Transport } from './transport';
 import { connectTcp, timeoutError } from './transport';
-import { MbapFramer, decodeAnswer, encodeRequest } from './mbap';
+import { MbapFramer, decodeAnswer, encodeRequestInto, frameLength } from './mbap';
 
 interface Waiting {
   readonly req: ModbusRequest;
@@ -40,14 +41,17 @@ export class MbapTransport implements Transport {
   private lastError: Error | undefined;
   private opened = false;
   private ended: Error | undefined;
-  private corked = false;
+  /** Requests encoded this tick, not yet written: out[0, outAt). */
+  private out = Buffer.allocUnsafeSlow(4096);
+  private outAt = 0;
+  private flushQueued = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   /** When the sweep timer fires (Infinity: not armed). */
   private sweepAt = Infinity;
   private readonly onFrame = (frame: Buffer): void => this.answer(frame);
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket?.uncork();
+  private readonly flushTick = (): void => {
+    this.flushQueued = false;
+    this.flush();
   };
   private readonly sweep = (): void => this.expire();
 
@@ -190,9 +194,11 @@ export class MbapTransport implements Transport {
       return;
     }
     const tid = this.takeTid();
-    let bytes: Buffer;
+    const length = frameLength(req);
+    if (this.outAt + length > this.out.length) this.flush();
+    if (length > this.out.length) this.out = Buffer.allocUnsafeSlow(length);
     try {
-      bytes = encodeRequest(tid, req);
+      this.outAt = encodeRequestInto(this.out, this.outAt, tid, req);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       queueMicrotask(() => listener.reply(e, undefined));
@@ -202,12 +208,21 @@ export class MbapTransport implements Transport {
     const deadline = now + timeoutMs;
     this.waiting.set(tid, { req, listener, deadline, timeoutMs });
     if (deadline < this.sweepAt) this.arm(deadline, now);
-    // Requests sent in the same tick leave in one segment.
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(this.uncork);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(this.flushTick);
     }
-    socket.write(bytes);
+  }
+
+  /** Writes the requests encoded so far, in one piece (a copy: the socket may hold it past this tick). */
+  private flush(): void {
+    const n = this.outAt;
+    if (n === 0) return;
+    this.outAt = 0;
+    const socket = this.socket;
+    if (this.ended || !socket) return;
+    const chunk = Buffer.allocUnsafe(n);
+    this.out.copy(chunk, 0, 0, n);
+    socket.write(chunk);
   }
 }

@@ -10,54 +10,72 @@ export const MBAP_HEADER = 7;
 /** Largest length field of a valid frame: unit id + a PDU of at most 253 bytes. */
 const MAX_LENGTH = 254;
 
-/** The bytes of one request with transaction id `tid`. */
-export function encodeRequest(tid: number, req: ModbusRequest): Buffer {
-  let pdu: Buffer;
+/** Bytes of the MBAP frame of `req`. */
+export function frameLength(req: ModbusRequest): number {
+  switch (req.fc) {
+    case 15:
+      return MBAP_HEADER + 6 + Math.ceil(req.values.length / 8);
+    case 16:
+      return MBAP_HEADER + 6 + 2 * req.values.length;
+    default:
+      return MBAP_HEADER + 5;
+  }
+}
+
+/**
+ * Writes the frame of one request with transaction id `tid` into `out` at `at` (frameLength(req) bytes
+ * must fit); returns where it ends. Into a caller's buffer: requests sent together share one.
+ */
+export function encodeRequestInto(out: Buffer, at: number, tid: number, req: ModbusRequest): number {
+  const length = frameLength(req);
+  if (at + length > out.length) throw new RangeError(`request of ${length} bytes does not fit`);
+  out.writeUInt16BE(tid, at);
+  out.writeUInt16BE(0, at + 2);
+  out.writeUInt16BE(length - 6, at + 4);
+  out[at + 6] = req.unitId;
+  const pdu = at + MBAP_HEADER;
+  out[pdu] = req.fc;
   switch (req.fc) {
     case 1:
     case 2:
     case 3:
     case 4:
-      pdu = Buffer.allocUnsafe(5);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.count, 3);
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.count, pdu + 3);
       break;
     case 5:
-      pdu = Buffer.allocUnsafe(5);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.value ? 0xff00 : 0, 3);
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.value ? 0xff00 : 0, pdu + 3);
       break;
     case 6:
-      pdu = Buffer.allocUnsafe(5);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.value & 0xffff, 3);
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.value & 0xffff, pdu + 3);
       break;
     case 15: {
       const bytes = Math.ceil(req.values.length / 8);
-      pdu = Buffer.alloc(6 + bytes);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.values.length, 3);
-      pdu[5] = bytes;
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.values.length, pdu + 3);
+      out[pdu + 5] = bytes;
+      out.fill(0, pdu + 6, pdu + 6 + bytes);
       req.values.forEach((v, i) => {
-        if (v) pdu[6 + (i >> 3)] |= 1 << (i & 7);
+        if (v) out[pdu + 6 + (i >> 3)] |= 1 << (i & 7);
       });
       break;
     }
     case 16:
-      pdu = Buffer.allocUnsafe(6 + 2 * req.values.length);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.values.length, 3);
-      pdu[5] = 2 * req.values.length;
-      req.values.forEach((v, i) => pdu.writeUInt16BE(v & 0xffff, 6 + 2 * i));
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.values.length, pdu + 3);
+      out[pdu + 5] = 2 * req.values.length;
+      req.values.forEach((v, i) => out.writeUInt16BE(v & 0xffff, pdu + 6 + 2 * i));
       break;
   }
-  pdu[0] = req.fc;
-  const frame = Buffer.allocUnsafe(MBAP_HEADER + pdu.length);
-  frame.writeUInt16BE(tid, 0);
-  frame.writeUInt16BE(0, 2);
-  frame.writeUInt16BE(pdu.length + 1, 4);
-  frame[6] = req.unitId;
-  pdu.copy(frame, MBAP_HEADER);
+  return at + length;
+}
+
+/** The bytes of one request with transaction id `tid`. */
+export function encodeRequest(tid: number, req: ModbusRequest): Buffer {
+  const frame = Buffer.allocUnsafe(frameLength(req));
+  encodeRequestInto(frame, 0, tid, req);
   return frame;
 }
 
