@@ -5,6 +5,14 @@
  * (latency-bound), answer busy or close the link beyond a crowd.
  */
 import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+import type { Node } from 'node-red';
+import type { TestFlows } from 'node-red-node-test-helper';
+import clientNode from '../../nodes/modbus/modbus-client';
+import readNode from '../../nodes/modbus/modbus-read';
+import tagMapNode from '../../nodes/tags/tag-map';
+import { openConnectionCount } from '../../nodes/modbus/pool';
+import { statusMatching, useTestRuntime } from '../support/node-red';
 import type { ConnectionOptions } from '../../nodes/modbus/connection';
 import { DEFAULT_CONNECTION_OPTIONS, MAX_IN_FLIGHT, ModbusConnection } from '../../nodes/modbus/connection';
 import { InFlightClimb } from '../../nodes/modbus/in-flight-climb';
@@ -165,5 +173,60 @@ describe('"auto" requests in flight: the connection', function () {
     }
     assert.deepEqual([conn.pacing.limit, conn.pacing.max], [1, 1]);
     assert.match(conn.pacing.reason ?? '', /link lost/);
+  });
+});
+
+describe('"auto" requests in flight: the client config and the read node', function () {
+  useTestRuntime('modbus-auto-in-flight');
+  this.timeout(30000);
+  let server: RawModbusServer;
+
+  const flow = (maxInFlight: string): TestFlows =>
+    [
+      { id: 'tab', type: 'tab' },
+      { id: 'dev', type: 'fh-modbus-client', transport: 'tcp', host: '127.0.0.1', port: server.port, unitId: 1, timeout: 1000, reconnectMax: 1, maxInFlight },
+      { id: 'map', type: 'fh-tag-map', name: 'm1', rows: ADDRESSES.map((a) => ({ name: `m1/t${a}`, address: `hr:${a}`, dataType: 'uint16' })) },
+      { id: 'read', type: 'fh-modbus-read', z: 'tab', client: 'dev', tagMap: 'map', prefix: '', interval: 0, output: 'scan', staleAfter: 60, maxGap: 0, wires: [['out']] },
+      { id: 'out', type: 'helper', z: 'tab' },
+    ] as TestFlows;
+
+  beforeEach(async () => {
+    server = await startRawModbusServer();
+    // Every request answered 10 ms after it came, independently: latency-bound.
+    server.reply = (req) => {
+      setTimeout(() => server.write(frame(req, registersFor(req))), 10);
+      return null;
+    };
+    await new Promise<void>((r) => helper.startServer(r));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(r));
+    await server.stop();
+    assert.equal(openConnectionCount(), 0, 'no connection left behind');
+  });
+
+  it('takes "auto", climbs with the scans of a read node, and says how many are in flight in its status', async () => {
+    await helper.load([clientNode, tagMapNode, readNode], flow('Auto'));
+    const read: Node = helper.getNode('read');
+    const out: Node = helper.getNode('out');
+    await statusMatching(read, /^connected/);
+    let last: Record<string, unknown> = {};
+    out.on('input', (m) => {
+      last = (m as { payload: Record<string, unknown> }).payload;
+      read.receive({ payload: 'again' });
+    });
+    for (let i = 0; i < 4; i++) read.receive({ payload: 'scan' });
+    // 32 blocks a scan, each its own request: the climb passes 8 within a few scans.
+    const text = await statusMatching(read, /auto: (8|16|32|64|128) in flight/, 15000);
+    assert.match(text, /^32 tags, 32 requests, ok, auto: \d+ in flight$/);
+    for (const a of ADDRESSES) assert.equal(last[`m1/t${a}`], a);
+  });
+
+  it('refuses a setting that is neither a number of requests nor "auto", saying what it takes', async () => {
+    await helper.load([clientNode, tagMapNode, readNode], flow('lots'));
+    const text = await statusMatching(helper.getNode('read'), /^config: /);
+    assert.match(text, /max requests in flight \("auto" or\) must be a whole number from 1 to 128, not "lots"/);
   });
 });
