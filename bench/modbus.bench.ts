@@ -7,18 +7,21 @@
  * port (never 502).
  *
  * Per latency, one after the other, each in its own child process (bench/modbus/contender.ts), at full
- * speed for the same time: limit x1, x8, x32, ours x1, x8, x32 (requests in flight), peer (queue on),
- * peer (queue off). 32 is the most a client config takes: the peer with its queue off is bounded only
- * by its polls (in practice one per Modbus-Read node: the server's "in flight" figure shows it). The server runs in another child, so its CPU is not charged to a contender. Ours and
- * the peer are checked value by value before timing and during the timed window.
+ * speed for the same time: limit x1, x8, x128, ours x1, x8, x128 (requests in flight), ours "auto",
+ * peer (queue on), peer (queue off). 128 is the most a client config takes, and what matches the peer
+ * with its queue off: that is bounded only by its polls outstanding (the server's "in flight" figure
+ * shows how many it keeps: about 50 on average, up to 100, at 10 ms); "auto" shows what ours finds by
+ * itself. The server runs in another child, so its CPU is not charged to a contender. Ours and the peer
+ * are checked value by value before timing and during the timed window.
  *
  *   npm run bench -- modbus
  *
  * Environment: BENCH_SECONDS (per contender, default 5), BENCH_WARMUP_MS (default 1500),
  * BENCH_LATENCIES (ms, default "0,2,10"), BENCH_IN_FLIGHT (ours' and the limit's "many", default 8),
- * BENCH_IN_FLIGHT_MAX (their most, default 32), BENCH_OURS_PIPELINE (scan triggers ours keeps outstanding, default 8),
+ * BENCH_IN_FLIGHT_MAX (their most, and where "auto" stops, default 128), BENCH_OURS_PIPELINE (scan triggers
+ * ours keeps outstanding, default 8, more when that many do not fill its requests in flight),
  * BENCH_PEER_RATE_MS (poll rate of each peer Modbus-Read node, default 1: its fastest),
- * BENCH_OURS_TRIGGER (input | interval, default input), BENCH_ONLY (e.g. "ours8,limit8"),
+ * BENCH_OURS_TRIGGER (input | interval, default input), BENCH_ONLY (e.g. "ours8,limit8,oursauto"),
  * BENCH_PROFILE (e.g. "ours8": V8 CPU profile of that contender into bench/results/).
  *
  * Prints the figures per contender, then one line per latency:
