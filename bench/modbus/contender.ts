@@ -305,6 +305,8 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
   const client = helper.getNode('dev') as ModbusClientNode;
   const read = helper.getNode('read');
   await until('fh-modbus-client to connect', () => client.connection().state.kind === 'connected');
+  const steps: number[] = [];
+  client.connection().on('pacing', (p: { limit: number }) => steps.push(p.limit));
 
   const c = counters();
   const check = checker(bench, c);
@@ -338,6 +340,7 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
   const result = await measure('ours', cfg, c, notes, got.size);
   running = false;
   const pacing = client.connection().pacing;
+  if (steps.length) notes.push(`in flight allowed, step by step: 1 -> ${steps.join(' -> ')}`);
   notes.push(`${pipeline} triggers outstanding; in flight at the end: ${pacing.limit} of ${pacing.max}${pacing.auto ? ' (auto)' : ''}${pacing.reason ? `: ${pacing.reason}` : ''}`);
   if (bad) notes.push(`${bad} scans were not good`);
   await sleep(50); // let the last scan finish

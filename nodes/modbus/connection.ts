@@ -107,10 +107,9 @@ export class ModbusRequestError extends Error {
 class Pending implements ReplyListener {
   /** Sent again once after a "busy" answer while others were in flight. */
   retried = false;
-  /** Set when sent: the link it went out on, when the watchdog gives up on it, when it was sent. */
+  /** Set when sent: the link it went out on, and when the watchdog gives up on it. */
   transport: Transport | undefined;
   deadline = 0;
-  sentAt = 0;
   /** Requests in flight when it was sent, itself included. */
   crowd = 0;
 
@@ -360,7 +359,7 @@ export class ModbusConnection extends EventEmitter {
   private probeUp(p: Pending): void {
     const climb = this.climb;
     if (climb && !climb.settled) {
-      const step = climb.answered(this.limit, p.crowd, performance.now() - p.sentAt);
+      const step = climb.answered(this.limit, p.crowd, performance.now());
       if (!step) return;
       const changed = step.limit !== this.limit;
       this.limit = step.limit;
@@ -508,7 +507,6 @@ export class ModbusConnection extends EventEmitter {
     p.transport = transport;
     p.crowd = this.inFlight.size + 1;
     p.deadline = Date.now() + this.watchdogLimit(p.timeoutMs);
-    if (this.climb) p.sentAt = performance.now();
     this.inFlight.add(p);
     if (p.write) this.writesInFlight++;
     transport.send(p.req, p.timeoutMs, p);
