@@ -402,6 +402,7 @@ async function main(): Promise<void> {
       `peer_cpu_ms_per_1000=${k(peerFast.f.cpuMsPer1000, 3)}`,
       `peer_default_cpu_ms_per_1000=${k(peerDefault.f.cpuMsPer1000, 3)}`,
       `cpu_ratio=${k(cpuRatio, 2)}`,
+      `limit_cpu_ms_per_1000=${k(limitN.f.cpuMsPer1000, 3)}`,
       `in_flight_max=${m}`,
       `ours${m}_values_per_s=${k(oursM.f.valuesPerS, 0)}`,
       `ratio_${m}=${k(ratioM, 2)}`,
