@@ -179,7 +179,7 @@ function fuzzCases(target, group, tags, seed) {
     add('proto-key-msg', () => JSON.parse(`{"__proto__": {"payload": 1, "topic": ${JSON.stringify(tags.readWrite)}}, "constructor": 1}`));
     add('empty-msg', () => ({}));
     for (const [name, v] of values) {
-      for (const key of ['nodeId', 'timestamp', 'action']) add(`${key}=${name}`, () => ({ topic: tags.readWrite, payload: 1, [key]: v() }));
+      for (const key of ['nodeId', 'timestamp', 'action', 'query', 'user']) add(`${key}=${name}`, () => ({ topic: tags.readWrite, payload: 1, [key]: v() }));
     }
     add('unsubscribe-everything', () => ({ action: 'unsubscribe' }));
     add('assign-reason-bad', () => ({ topic: 'assign-reason', payload: { stopId: bigValues().text, reason: nested(5000, false) } }));

@@ -141,6 +141,9 @@ export function fuzzFlow(targets: FuzzTargets, inputTypes: readonly string[]): F
       smallStop: 300, staleAfter: 86400, startup: 0, reorderTolerance: 2, reportInterval: 0, tickInterval: 1, saveInterval: 0.5,
       wires: [['observe-fh-oee'], ['observe-fh-oee-events'], ['observe-fh-oee-events']],
     },
+    { id: 'kpi-store', type: 'fh-kpi-store', name: 'fuzz history', backend: 'sqlite', file: 'factoryhub/kpi/fuzz.sqlite', timeZone: 'UTC', retainShiftsDays: 0, retainStopsDays: 0, retainOrdersDays: 0, retainSamplesDays: 90, sampleInterval: 60, maxQueued: 100000 },
+    { id: nodeId('fh-kpi-write'), type: 'fh-kpi-write', z, name: 'history write', store: 'kpi-store', samples: true, wires: [] },
+    { id: nodeId('fh-kpi-query'), type: 'fh-kpi-query', z, name: 'history query', store: 'kpi-store', query: '{"type": "oee", "by": "machine", "period": "day"}', format: 'json', decimal: '.', wires: [['observe-fh-kpi-query']] },
     ...[...inputTypes, 'fh-oee-events', 'catch'].map(observer),
     // As in the demo flow: a Catch node gets every error with its message (Node-RED clones the message for it).
     { id: 'catch-all', type: 'catch', z, name: 'errors', scope: null, uncaught: false, wires: [['observe-catch']] },

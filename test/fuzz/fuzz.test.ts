@@ -31,8 +31,8 @@ const { FUZZ_GROUPS, fuzzCases } = require('./cases.js') as { FUZZ_GROUPS: strin
 const SEED = 20261201;
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 /** Node types with an input, each sent the whole corpus; the others are config nodes they use. */
-const INPUT_TYPES = ['fh-modbus-read', 'fh-modbus-write', 'fh-opcua-read', 'fh-opcua-subscribe', 'fh-opcua-write', 'fh-erp-post', 'fh-oee'] as const;
-const CONFIG_TYPES = ['fh-modbus-client', 'fh-tag-map', 'fh-opcua-endpoint', 'fh-erp-connection', 'fh-shift-calendar'] as const;
+const INPUT_TYPES = ['fh-modbus-read', 'fh-modbus-write', 'fh-opcua-read', 'fh-opcua-subscribe', 'fh-opcua-write', 'fh-erp-post', 'fh-oee', 'fh-kpi-write', 'fh-kpi-query'] as const;
+const CONFIG_TYPES = ['fh-modbus-client', 'fh-tag-map', 'fh-opcua-endpoint', 'fh-erp-connection', 'fh-shift-calendar', 'fh-kpi-store'] as const;
 
 /**
  * Cases that crash the hub today, each with the crash it causes; skipped until the node is fixed.
@@ -65,7 +65,8 @@ describe('fuzz: every node type in one hub', function () {
       method,
       headers: { authorization: basicAuth('integrator'), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30000),
+      // A hung hub fails the batch; a loaded one (parallel test jobs, a batch of 10 MB values to fsync) may take a while.
+      signal: AbortSignal.timeout(90000),
     });
     const text = await res.text();
     if (res.status !== 200) throw new Error(`${method} ${route}: HTTP ${res.status} ${text.slice(0, 500)}`);
