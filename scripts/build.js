@@ -40,13 +40,15 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
 // <package>/resources/ at resources/<module>/, where the node's or plugin's .html loads it from:
 // - tag-editor.js (FactoryHubTags): the tag-map editor, which validates and reads CSV with exactly the
 //   runtime's tag core;
-// - hub-editor.js (FactoryHubEditor): the editor plugin (nodes/editor/hub-editor.html): refusals and the audit.
+// - hub-editor.js (FactoryHubEditor): the editor plugin (nodes/editor/hub-editor.html): refusals, the audit
+//   and, from nodes/editor/nodes/, every node type's editor definition (each node's .html registers with it).
 {
   const resources = path.join(root, 'resources');
   const bundles = [
     { dir: ['nodes', 'tags', 'editor'], file: 'tag-editor.js', globalName: 'FactoryHubTags' },
     { dir: ['nodes', 'editor', 'browser'], file: 'hub-editor.js', globalName: 'FactoryHubEditor' },
   ];
+  fs.rmSync(path.join(dist, 'nodes', 'editor', 'nodes'), { recursive: true, force: true });
   for (const bundle of bundles) {
     fs.rmSync(path.join(dist, ...bundle.dir), { recursive: true, force: true });
     fs.rmSync(path.join(resources, bundle.file), { force: true });
