@@ -4,8 +4,8 @@
  * with the family's look (display-names.ts), after filling the template's standard rows (form-rows.ts).
  */
 import type { NodeDefinition, NodeEditor } from './definition';
-import { LOOKS, isNodeType } from './display-names';
-import type { NodeType } from './display-names';
+import { LOOKS, isNodeType } from '../../shared/display-names';
+import type { NodeType } from '../../shared/display-names';
 import { ERP } from './erp';
 import { expandTemplateInPage } from './form-rows';
 import { MODBUS } from './modbus';

@@ -2,7 +2,7 @@
 /** The edit dialogs of the Modbus family: device (fh-modbus-client), read and write. */
 import { dialogValue, namedStyle, text } from './definition';
 import type { EditorNode, NodeDefinition, NodeEditor } from './definition';
-import { shortLabel } from './display-names';
+import { shortLabel } from '../../shared/display-names';
 import { DEVICE_ROW, NAME_ROW, PREFIX_ROW, TAG_MAP_ROW, keyedOptions } from './form-rows';
 import type { RowSpecs } from './form-rows';
 import { $ } from './jquery';

@@ -3,7 +3,7 @@
 import { adminFetch } from '../../tags/editor/red';
 import { dialogValue, namedStyle, text } from './definition';
 import type { EditorNode, NodeDefinition, NodeEditor } from './definition';
-import { shortLabel } from './display-names';
+import { shortLabel } from '../../shared/display-names';
 import { BROWSE_ROW, DEVICE_ROW, NAME_ROW, PREFIX_ROW, TAG_MAP_ROW, keyedOptions } from './form-rows';
 import type { RowSpecs } from './form-rows';
 import { $ } from './jquery';

@@ -1,7 +1,8 @@
 /**
- * One place for how our node types look in the editor: the readable name (Node-RED shows paletteLabel in
- * the palette and in "Edit … node", "Add new … config node" and "Add new …" of a config select), the
- * colour of the family (Modbus green, OPC UA blue) and its icon (nodes/icons/, white on that colour).
+ * One place for how our node types are named and look: the readable name (the editor shows paletteLabel in
+ * the palette and in "Edit … node", "Add new … config node" and "Add new …" of a config select; the
+ * runtime in its messages about config nodes), the colour of the family (Modbus green, OPC UA blue) and
+ * its icon (nodes/icons/, white on that colour). Pure: the editor bundle and the runtime both use it.
  */
 
 export interface Look {
@@ -35,6 +36,11 @@ export type NodeType = keyof typeof LOOKS;
 
 export function isNodeType(type: string): type is NodeType {
   return Object.prototype.hasOwnProperty.call(LOOKS, type);
+}
+
+/** A node type as people read it: its readable name, or the type itself for one not of this package. */
+export function readableType(type: string): string {
+  return isNodeType(type) ? LOOKS[type].paletteLabel : type;
 }
 
 /** A node's label when it has no name: short, so that it never runs over its neighbours. */
