@@ -8,6 +8,7 @@ import { PREFIX, anyOf, filled, numberIn, oneOf, pattern, when, wholeIn, withNod
 import { expandTemplate, keyedOptions, rowHtml } from '../../nodes/editor/nodes/form-rows';
 import type { EditorNode } from '../../nodes/editor/nodes/definition';
 import { readableType, shortLabel } from '../../nodes/shared/display-names';
+import { NODE_EDITORS, nodeDefinition, schemaDrift } from '../../nodes/editor/nodes';
 
 const node = (props: Record<string, unknown> = {}): EditorNode => ({ id: 'n1', type: 'fh-test', ...props });
 const run = (validate: (this: EditorNode, v: unknown) => boolean | string, v: unknown, on = node()): boolean | string => validate.call(on, v);
@@ -104,5 +105,19 @@ describe('display names', () => {
     assert.equal(shortLabel('read', 'demo/packaging/line1/filler/', 'modbus read'), 'read filler');
     assert.equal(shortLabel('read', '', 'modbus read'), 'modbus read');
     assert.equal(shortLabel('read', undefined, 'modbus read'), 'modbus read');
+  });
+});
+
+describe("a node's .html schema and its editor module", () => {
+  it('a schema that drifts from the definition is named, property by property', () => {
+    const definition = NODE_EDITORS['fh-modbus-write'].definition();
+    const schema = {
+      category: 'factory hub',
+      defaults: { name: {}, client: { type: 'fh-modbus-client', required: true }, tagMap: { type: 'fh-tag-map', required: true }, prefix: {}, readBack: {} },
+    };
+    assert.equal(schemaDrift(definition, schema), '');
+    assert.match(schemaDrift(definition, { ...schema, defaults: { ...schema.defaults, client: { type: 'fh-opcua-endpoint', required: true } } }), /^defaults .*"client","fh-opcua-endpoint",true.*, not .*"client","fh-modbus-client",true/);
+    assert.match(schemaDrift(definition, { ...schema, category: 'config' }), /^category config, not factory hub/);
+    assert.throws(() => nodeDefinition('fh-modbus-write', { ...schema, defaults: { name: {} } }), /fh-modbus-write's \.html declares defaults/);
   });
 });
