@@ -77,3 +77,27 @@ export function text(v: unknown): string {
   if (typeof v === 'string') return v;
   return typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 }
+
+/**
+ * A dialog whose lists are read back on Done (editableLists are not properties Node-RED saves itself):
+ * oneditprepare registers how to read them, Done applies what they hold to the node, Cancel forgets it.
+ */
+export function readBackOnDone<T extends object>(): {
+  set(node: EditorNode, read: () => T): void;
+  readonly hooks: Pick<NodeDefinition, 'oneditsave' | 'oneditcancel'>;
+} {
+  const readers = new WeakMap<EditorNode, () => T>();
+  return {
+    set: (node, read) => void readers.set(node, read),
+    hooks: {
+      oneditsave(this: EditorNode): void {
+        const values = readers.get(this)?.();
+        readers.delete(this);
+        if (values !== undefined) Object.assign(this, values);
+      },
+      oneditcancel(this: EditorNode): void {
+        readers.delete(this);
+      },
+    },
+  };
+}

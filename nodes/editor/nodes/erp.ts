@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 /** The edit dialogs of the ERP family: the connection (dialect, authentication, outbox) and erp post. */
+import { ERP_CREDENTIALS } from '../../erp/credentials';
 import { dialogValue, namedStyle, text } from './definition';
 import type { EditorNode, NodeDefinition, NodeEditor } from './definition';
 import { NAME_ROW, keyedOptions } from './form-rows';
@@ -137,15 +138,7 @@ const connection: NodeEditor = {
       restKinds: { value: 'confirmation,downtime,shift-oee', validate: pattern(/^\s*(confirmation|downtime|shift-oee)(\s*,\s*(confirmation|downtime|shift-oee))*\s*$/) },
       restIdempotent: { value: false },
     },
-    credentials: {
-      username: { type: 'text' },
-      password: { type: 'password' },
-      token: { type: 'password' },
-      apiKey: { type: 'password' },
-      apiSecret: { type: 'password' },
-      clientId: { type: 'text' },
-      clientSecret: { type: 'password' },
-    },
+    credentials: ERP_CREDENTIALS,
     label(this: EditorNode): string {
       return this.name || `${text(this.dialect)} ${text(this.baseUrl)}`;
     },

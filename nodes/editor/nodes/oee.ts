@@ -6,7 +6,7 @@
  */
 import { adminFetch } from '../../tags/editor/red';
 import { hubRed } from '../browser/red';
-import { dialogValue, namedStyle, text } from './definition';
+import { dialogValue, namedStyle, readBackOnDone, text } from './definition';
 import type { EditorNode, NodeDefinition, NodeEditor } from './definition';
 import { NAME_ROW, keyedOptions } from './form-rows';
 import type { RowSpec } from './form-rows';
@@ -85,6 +85,8 @@ interface ListColumn {
 function header(i18n: (k: string) => string, columns: readonly ListColumn[]): Jq {
   return $('<div>').append(...columns.map((c) => $(`<div style="display: inline-block${c.width ? `; width: ${c.width}px` : ''}">`).text(i18n(c.label))));
 }
+
+const lists = readBackOnDone<ReturnType<typeof collect>>();
 
 function prepare(node: EditorNode): void {
   const i18n = (k: string): string => node._?.(`fh-oee.${k}`) ?? k;
@@ -165,7 +167,7 @@ function prepare(node: EditorNode): void {
     name.on('input', slug);
   }, check, node.reasons);
 
-  collectors.set(node, collect);
+  lists.set(node, collect);
 
   const validate = async (): Promise<void> => {
     const props: Record<string, unknown> = { ...collect() };
@@ -179,7 +181,6 @@ function prepare(node: EditorNode): void {
   void validate();
 }
 
-const collectors = new WeakMap<EditorNode, typeof collect>();
 
 /** A tag's row: its name in the machine's part of the hierarchy. */
 const tagRow = (example: string, icon?: string): RowSpec => ({ width: '70%', placeholder: `plant/line1/filler/${example}`, ...(icon ? { icon } : {}) });
@@ -262,17 +263,7 @@ const oee: NodeEditor = {
     oneditprepare(this: EditorNode): void {
       prepare(this);
     },
-    oneditsave(this: EditorNode): void {
-      const c = collectors.get(this)?.();
-      collectors.delete(this);
-      if (c === undefined) return;
-      this.stateMap = c.stateMap;
-      this.products = c.products;
-      this.reasons = c.reasons;
-    },
-    oneditcancel(this: EditorNode): void {
-      collectors.delete(this);
-    },
+    ...lists.hooks,
   }),
 };
 

@@ -6,7 +6,7 @@
  * factoryhub/oee/calendar/validate while the dialog is open, and again at deploy.
  */
 import { adminFetch } from '../../tags/editor/red';
-import { text } from './definition';
+import { readBackOnDone, text } from './definition';
 import type { EditorNode, NodeDefinition, NodeEditor } from './definition';
 import { NAME_ROW } from './form-rows';
 import { $, textOf } from './jquery';
@@ -57,7 +57,6 @@ interface Calendar {
   holidays: string[];
   plannedStops: object[];
 }
-const collectors = new WeakMap<EditorNode, () => Calendar>();
 
 function items(list: Jq, each: (row: Jq) => void): void {
   list.editableList('items').each(function () {
@@ -92,6 +91,8 @@ function collect(): Calendar {
   });
   return { timeZone: ($('#node-config-input-timeZone').val() ?? '').trim(), shifts, holidays, plannedStops };
 }
+
+const lists = readBackOnDone<Calendar>();
 
 function prepare(node: EditorNode): void {
   const i18n = (k: string): string => node._?.(`fh-shift-calendar.${k}`) ?? k;
@@ -155,7 +156,7 @@ function prepare(node: EditorNode): void {
     row.append(input('fh-cal-stop-start', 150, '2025-03-30T10:00', p.start), dash(), input('fh-cal-stop-end', 150, '2025-03-30T12:00', p.end), input('fh-cal-stop-reason', 160, i18n('label.stopReason'), p.reason, '; margin-left: 6px'));
   }, node.plannedStops);
 
-  collectors.set(node, collect);
+  lists.set(node, collect);
   const validate = async (): Promise<void> => {
     const ok = showIssues($('#fh-shift-calendar-issues'), await adminFetch('factoryhub/oee/calendar/validate', { method: 'POST', body: collect() }), i18n('label.checkFailed'));
     $('#fh-shift-calendar-ok').toggle(ok);
@@ -183,18 +184,7 @@ const calendar: NodeEditor = {
     oneditprepare(this: EditorNode): void {
       prepare(this);
     },
-    oneditsave(this: EditorNode): void {
-      const c = collectors.get(this)?.();
-      collectors.delete(this);
-      if (c === undefined) return;
-      this.timeZone = c.timeZone;
-      this.shifts = c.shifts;
-      this.holidays = c.holidays;
-      this.plannedStops = c.plannedStops;
-    },
-    oneditcancel(this: EditorNode): void {
-      collectors.delete(this);
-    },
+    ...lists.hooks,
   }),
 };
 
