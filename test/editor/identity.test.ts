@@ -185,6 +185,8 @@ describe('editor identity: logo, palette labels and icons, readable config names
     assert.equal(await page.isVisible('#node-input-smallStop'), false, 'the Times tab is not the one shown');
     const marked = await page.$$eval('#fh-oee-tabs .red-ui-tab.fh-tab-invalid', (els) => els.map((e) => e.id));
     assert.deepEqual(marked, ['red-ui-tab-fh-oee-tab-timing'], 'only the tab with the invalid field');
+    // The runtime's own check of the open dialog says why, under the form.
+    await page.waitForFunction(() => /soon/.test(document.getElementById('fh-oee-issues')?.textContent ?? ''));
     await page.screenshot({ path: path.join(ARTIFACTS, 'oee-times-tab-marked.png') });
     await page.click('#red-ui-tab-fh-oee-tab-timing a');
     await page.fill('#node-input-smallStop', '300');
