@@ -3,7 +3,7 @@
  * hub, as the integrator: the login dialog shows the product's logo; each palette entry of the package
  * has its readable label (at most two lines, `opcua sub` one) and its family's icon, Modbus and OPC UA in
  * colours of their own; a modbus read without a name has a short label and scans on input only until
- * configured; each config node's add and edit dialogs, the "Add new …" choice of a config select and a
+ * configured; each config node's add and edit dialogs, the "Add new …" choice of a config select, its buttons' tooltips and a
  * node's status about a missing config node say its readable name, never its type; an invalid field on the OEE dialog's Times tab marks that tab's header while it is
  * not shown, and the mark goes when the field is fixed. Screenshots go to test-artifacts/identity/.
  */
@@ -172,6 +172,10 @@ describe('editor identity: logo, palette labels and icons, readable config names
     await page.waitForSelector('#node-input-client option[value="_ADD_"]', { state: 'attached' });
     assert.equal((await page.textContent('#node-input-client option[value="_ADD_"]'))?.trim(), 'Add new Modbus device...');
     assert.equal((await page.textContent('#node-input-tagMap option[value="_ADD_"]'))?.trim(), 'Add new Tag map...');
+    // The select's plus button says the same in its tooltip.
+    await page.hover('#node-input-btn-client-add');
+    await page.waitForSelector('.red-ui-popover:has-text("Add new Modbus device config node")');
+    assert.equal(await page.locator('.red-ui-popover:has-text("fh-modbus-client")').count(), 0);
     await closeTrays();
   });
 

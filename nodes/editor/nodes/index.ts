@@ -6,9 +6,10 @@
  * This returns the full definition, checked against that schema so the two never drift, with the
  * family's look (display-names.ts), after filling the template's standard rows (form-rows.ts).
  */
-import type { NodeDefinition, NodeEditor } from './definition';
+import type { EditorNode, NodeDefinition, NodeEditor } from './definition';
 import { LOOKS, isNodeType } from '../../shared/display-names';
 import type { NodeType } from '../../shared/display-names';
+import { nameConfigButtons } from './config-buttons';
 import { ERP } from './erp';
 import { expandTemplateInPage } from './form-rows';
 import { MODBUS } from './modbus';
@@ -44,5 +45,12 @@ export function nodeDefinition(type: string, schema: Schema): NodeDefinition {
   const drift = schemaDrift(definition, schema);
   if (drift !== '') throw new Error(`Factory Hub: ${type}'s .html declares ${drift}`);
   if (editor.rows !== undefined) expandTemplateInPage(type, definition.category === 'config', editor.rows);
-  return { ...definition, ...LOOKS[type] };
+  return {
+    ...definition,
+    ...LOOKS[type],
+    oneditprepare(this: EditorNode): void {
+      nameConfigButtons(definition);
+      definition.oneditprepare?.call(this);
+    },
+  };
 }

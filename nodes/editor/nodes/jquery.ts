@@ -33,6 +33,7 @@ export interface Jq {
   css(name: string, value: string): Jq;
   on(events: string, handler: Handler): Jq;
   on(events: string, selector: string, handler: Handler): Jq;
+  off(events: string): Jq;
   toggle(show?: boolean): Jq;
   show(): Jq;
   hide(): Jq;
