@@ -7,18 +7,21 @@
  * port (never 502).
  *
  * Per latency, one after the other, each in its own child process (bench/modbus/contender.ts), at full
- * speed for the same time: limit x1, x8, x32, ours x1, x8, x32 (requests in flight), peer (queue on),
- * peer (queue off). 32 is the most a client config takes: the peer with its queue off is bounded only
- * by its polls (in practice one per Modbus-Read node: the server's "in flight" figure shows it). The server runs in another child, so its CPU is not charged to a contender. Ours and
- * the peer are checked value by value before timing and during the timed window.
+ * speed for the same time: limit x1, x8, x128, ours x1, x8, x128 (requests in flight), ours "auto",
+ * peer (queue on), peer (queue off). 128 is the most a client config takes, and what matches the peer
+ * with its queue off: that is bounded only by its polls outstanding (the server's "in flight" figure
+ * shows how many it keeps: about 50 on average, up to 100, at 10 ms); "auto" shows what ours finds by
+ * itself. The server runs in another child, so its CPU is not charged to a contender. Ours and the peer
+ * are checked value by value before timing and during the timed window.
  *
  *   npm run bench -- modbus
  *
  * Environment: BENCH_SECONDS (per contender, default 5), BENCH_WARMUP_MS (default 1500),
  * BENCH_LATENCIES (ms, default "0,2,10"), BENCH_IN_FLIGHT (ours' and the limit's "many", default 8),
- * BENCH_IN_FLIGHT_MAX (their most, default 32), BENCH_OURS_PIPELINE (scan triggers ours keeps outstanding, default 8),
+ * BENCH_IN_FLIGHT_MAX (their most, and where "auto" stops, default 128), BENCH_OURS_PIPELINE (scan triggers
+ * ours keeps outstanding, default 8, more when that many do not fill its requests in flight),
  * BENCH_PEER_RATE_MS (poll rate of each peer Modbus-Read node, default 1: its fastest),
- * BENCH_OURS_TRIGGER (input | interval, default input), BENCH_ONLY (e.g. "ours8,limit8"),
+ * BENCH_OURS_TRIGGER (input | interval, default input), BENCH_ONLY (e.g. "ours8,limit8,oursauto"),
  * BENCH_PROFILE (e.g. "ours8": V8 CPU profile of that contender into bench/results/).
  *
  * Prints the figures per contender, then one line per latency:
@@ -164,7 +167,7 @@ interface Run {
 interface Variant {
   readonly id: string;
   readonly kind: ContenderKind;
-  readonly inFlight: number;
+  readonly inFlight: number | 'auto';
   readonly peerQueue: boolean;
   readonly label: string;
 }
@@ -176,6 +179,7 @@ function variants(many: number, most: number): Variant[] {
   return [
     ...counts.map(limit),
     ...counts.map(ours),
+    { id: 'oursauto', kind: 'ours', inFlight: 'auto', peerQueue: true, label: `ours: fh-modbus-read, output scan, "auto" in flight (climbs from 1 up to ${most})` },
     { id: 'peer', kind: 'peer', inFlight: 1, peerQueue: true, label: 'peer: node-red-contrib-modbus, queue on (its default) + Function decoders' },
     { id: 'peerfast', kind: 'peer', inFlight: 1, peerQueue: false, label: 'peer: node-red-contrib-modbus, queue off (its fastest) + Function decoders' },
   ];
@@ -293,7 +297,7 @@ async function main(): Promise<void> {
   const many = envNumber('BENCH_IN_FLIGHT', 8, 2);
   // The peer with its queue off has as many requests in flight as its polls make (unbounded): ours and
   // the limit are also run at the most a client config takes.
-  const most = envNumber('BENCH_IN_FLIGHT_MAX', 32, 2);
+  const most = envNumber('BENCH_IN_FLIGHT_MAX', 128, 2);
   const oursPipeline = envNumber('BENCH_OURS_PIPELINE', 8, 1);
   const oursTrigger = process.env.BENCH_OURS_TRIGGER === 'interval' ? 'interval' : 'input';
   const latencies = (process.env.BENCH_LATENCIES ?? '0,2,10').split(',').map((x) => Number(x.trim()));
@@ -329,7 +333,7 @@ async function main(): Promise<void> {
     const runs = new Map<string, { run: Run; f: Figures }>();
     try {
       for (const v of chosen) {
-        const cfg: ContenderConfig = { port: server.port, seconds, warmupMs, peerRateMs, oursTrigger, peerDir: BENCH_DIR, nodesDir, inFlight: v.inFlight, peerQueue: v.peerQueue, oursPipeline };
+        const cfg: ContenderConfig = { port: server.port, seconds, warmupMs, peerRateMs, oursTrigger, peerDir: BENCH_DIR, nodesDir, inFlight: v.inFlight, peerQueue: v.peerQueue, oursPipeline, maxInFlight: most };
         try {
           const run = await runContender(v.kind, cfg, server, profiled.includes(v.id));
           if (run.result.wrongInWindow > 0) throw new Error(`${run.result.wrongInWindow} of ${run.result.checkedInWindow} values in the window were wrong`);
@@ -361,22 +365,26 @@ async function main(): Promise<void> {
   if (failed) process.exitCode = 1;
 
   function benchLine(latencyMs: number, n: number, m: number, runs: Map<string, { run: Run; f: Figures }>, secs: number): { targets: string; bench: string } | undefined {
-    const [ours1, oursN, oursM, limitN, limitM, peerDefault, peerFast] = ['ours1', `ours${n}`, `ours${m}`, `limit${n}`, `limit${m}`, 'peer', 'peerfast'].map((id) => runs.get(id));
-    if (!ours1 || !oursN || !oursM || !limitN || !limitM || !peerDefault || !peerFast) return undefined;
+    const [ours1, oursN, oursM, oursAuto, limitN, limitM, peerDefault, peerFast] = ['ours1', `ours${n}`, `ours${m}`, 'oursauto', `limit${n}`, `limit${m}`, 'peer', 'peerfast'].map((id) => runs.get(id));
+    if (!ours1 || !oursN || !oursM || !oursAuto || !limitN || !limitM || !peerDefault || !peerFast) return undefined;
     const ratio = oursN.f.valuesPerS / peerFast.f.valuesPerS;
     const ratioM = oursM.f.valuesPerS / peerFast.f.valuesPerS;
+    const ratioAuto = oursAuto.f.valuesPerS / peerFast.f.valuesPerS;
     const limitFraction = oursN.f.valuesPerS / limitN.f.valuesPerS;
     const limitFractionM = oursM.f.valuesPerS / limitM.f.valuesPerS;
     const speedup = oursN.f.valuesPerS / ours1.f.valuesPerS;
     const cpuRatio = oursN.f.cpuMsPer1000 / peerFast.f.cpuMsPer1000;
     const cpuRatioM = oursM.f.cpuMsPer1000 / peerFast.f.cpuMsPer1000;
+    const cpuRatioAuto = oursAuto.f.cpuMsPer1000 / peerFast.f.cpuMsPer1000;
+    const autoAt = oursAuto.run.result.inFlightLimit ?? NaN;
     const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
     const targets =
       `targets at ${latencyMs} ms, ${n} in flight: ratio ${k(ratio, 2)} (>= 1: ${met(ratio >= 1)}), limit_fraction ${k(limitFraction, 3)} (>= 0.8: ${met(limitFraction >= 0.8)}), ` +
       `CPU per value ${k(cpuRatio, 2)} x the peer's fastest (<= 0.5: ${met(cpuRatio <= 0.5)})` +
       (latencyMs >= 10 ? `, ${n} in flight ${k(speedup, 2)} x 1 in flight (>= 5: ${met(speedup >= 5)})` : '') +
-      `\ntargets at ${latencyMs} ms, ${m} in flight: ratio ${k(ratioM, 2)} (>= 1: ${met(ratioM >= 1)}), limit_fraction ${k(limitFractionM, 3)} (>= 0.8: ${met(limitFractionM >= 0.8)}), ` +
-      `CPU per value ${k(cpuRatioM, 2)} x the peer's fastest (<= 0.5: ${met(cpuRatioM <= 0.5)})`;
+      `\ntargets at ${latencyMs} ms, ${m} in flight (the cap; the peer's queue off has none: ${k(peerFast.run.heldMean, 1)} on average, ${k(peerFast.run.heldMax, 0)} at most): ratio ${k(ratioM, 2)} (>= 1: ${met(ratioM >= 1)}), limit_fraction ${k(limitFractionM, 3)} (>= 0.8: ${met(limitFractionM >= 0.8)}), ` +
+      `CPU per value ${k(cpuRatioM, 2)} x the peer's fastest (<= 0.5: ${met(cpuRatioM <= 0.5)})` +
+      `\ntargets at ${latencyMs} ms, "auto" (settled at ${k(autoAt, 0)} in flight): ratio ${k(ratioAuto, 2)} (>= 1: ${met(ratioAuto >= 1)}), CPU per value ${k(cpuRatioAuto, 2)} x the peer's fastest (<= 0.5: ${met(cpuRatioAuto <= 0.5)})`;
     const peerFresh = freshness(peerFast.run);
     const bench = [
       'BENCH modbus',
@@ -393,12 +401,20 @@ async function main(): Promise<void> {
       `cpu_ms_per_1000=${k(oursN.f.cpuMsPer1000, 3)}`,
       `peer_cpu_ms_per_1000=${k(peerFast.f.cpuMsPer1000, 3)}`,
       `peer_default_cpu_ms_per_1000=${k(peerDefault.f.cpuMsPer1000, 3)}`,
+      `cpu_ratio=${k(cpuRatio, 2)}`,
+      `limit_cpu_ms_per_1000=${k(limitN.f.cpuMsPer1000, 3)}`,
       `in_flight_max=${m}`,
       `ours${m}_values_per_s=${k(oursM.f.valuesPerS, 0)}`,
       `ratio_${m}=${k(ratioM, 2)}`,
       `limit${m}_values_per_s=${k(limitM.f.valuesPerS, 0)}`,
       `limit_fraction_${m}=${k(limitFractionM, 3)}`,
       `cpu_ms_per_1000_${m}=${k(oursM.f.cpuMsPer1000, 3)}`,
+      `cpu_ratio_${m}=${k(cpuRatioM, 2)}`,
+      `auto_values_per_s=${k(oursAuto.f.valuesPerS, 0)}`,
+      `ratio_auto=${k(ratioAuto, 2)}`,
+      `auto_in_flight=${k(autoAt, 0)}`,
+      `cpu_ms_per_1000_auto=${k(oursAuto.f.cpuMsPer1000, 3)}`,
+      `cpu_ratio_auto=${k(cpuRatioAuto, 2)}`,
       `peer_polls_per_s=${k(peerFast.run.result.polls / peerFast.run.result.seconds, 0)}`,
       `peer_in_flight_mean=${k(peerFast.run.heldMean, 1)}`,
       `peer_in_flight_max=${k(peerFast.run.heldMax, 0)}`,
@@ -406,6 +422,8 @@ async function main(): Promise<void> {
       `in_flight_mean_${m}=${k(oursM.run.heldMean, 1)}`,
       `peer_answers_per_poll=${k(peerFast.run.result.messages / peerFast.run.result.polls, 3)}`,
       `peer_served_per_delivered=${k(peerFresh.servedPerDelivered, 3)}`,
+      `checked_in_window=${k(oursN.run.result.checkedInWindow, 0)}`,
+      `peer_checked_in_window=${k(peerFast.run.result.checkedInWindow, 0)}`,
       `rss_mb=${k(oursN.run.result.rssEndMb, 0)}`,
       `peer_rss_mb=${k(peerFast.run.result.rssEndMb, 0)}`,
       `seconds=${secs}`,

@@ -14,7 +14,7 @@ const wanted = process.argv.slice(2);
 const all = fs.readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, ''));
 // Benchmarks that measure only the hub (no peer to install) and the soak, which runs for half an hour
 // and so is run only by name.
-const OWN_ONLY = ['soak', 'oee', 'oee-hub'];
+const OWN_ONLY = ['soak', 'oee', 'oee-hub', 'kpi-store'];
 const chosen = wanted.length ? wanted : all.filter((name) => name !== 'soak');
 const unknown = chosen.filter((name) => !all.includes(name));
 if (unknown.length) {

@@ -44,20 +44,23 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
 //   and, from nodes/editor/nodes/, every node type's editor definition (each node's .html registers with it).
 {
   const resources = path.join(root, 'resources');
+  /** @type {{ dir: string[], file: string, entry?: string, globalName?: string, format?: 'iife' | 'esm' }[]} */
   const bundles = [
     { dir: ['nodes', 'tags', 'editor'], file: 'tag-editor.js', globalName: 'FactoryHubTags' },
     { dir: ['nodes', 'editor', 'browser'], file: 'hub-editor.js', globalName: 'FactoryHubEditor' },
+    // The guided tour, an ES module as Node-RED's tour guide import()s tours (first-login.ts runs it).
+    { dir: ['nodes', 'editor', 'browser'], entry: 'tour-module.ts', file: 'hub-tour.js', format: 'esm' },
   ];
   fs.rmSync(path.join(dist, 'nodes', 'editor', 'nodes'), { recursive: true, force: true });
   for (const bundle of bundles) {
     fs.rmSync(path.join(dist, ...bundle.dir), { recursive: true, force: true });
     fs.rmSync(path.join(resources, bundle.file), { force: true });
     require('esbuild').buildSync({
-      entryPoints: [path.join(root, ...bundle.dir, 'index.ts')],
+      entryPoints: [path.join(root, ...bundle.dir, bundle.entry || 'index.ts')],
       outfile: path.join(resources, bundle.file),
       bundle: true,
-      format: 'iife',
-      globalName: bundle.globalName,
+      format: bundle.format || 'iife',
+      ...(bundle.globalName ? { globalName: bundle.globalName } : {}),
       platform: 'browser',
       target: ['chrome100', 'firefox100', 'safari15'],
       legalComments: 'none',

@@ -79,7 +79,7 @@ function entry(first, rest) {
 
 /**
  * Turns the property lists of one Markdown help text into HTML lists; other lines stay as they are.
- * An entry starts with `: ` and continues on lines indented by two or more spaces; a list ends at a blank
+ * An entry starts with `: ` (after the indent of a list item it sits in) and continues on lines indented by two or more spaces more; a list ends at a blank
  * line or at any other line. Fenced code blocks are left alone.
  * @param {string} markdown @returns {string}
  */
@@ -91,22 +91,26 @@ function propertyListsToHtml(markdown) {
   for (let i = 0; i < lines.length; ) {
     const line = lines[i];
     if (/^\s*```/.test(line)) fenced = !fenced;
-    if (fenced || !/^: /.test(line)) {
+    // A list may sit inside a Markdown list item (indented): it keeps that indent, so it stays in the item.
+    const start = /^( *): /.exec(line);
+    if (fenced || !start) {
       out.push(line);
       i++;
       continue;
     }
+    const indent = start[1];
+    const continuation = new RegExp(`^${indent} {2,}\\S`);
     /** @type {string[]} */
     const entries = [];
-    while (i < lines.length && /^: /.test(lines[i])) {
-      const first = lines[i++];
+    while (i < lines.length && lines[i].startsWith(`${indent}: `)) {
+      const first = lines[i++].slice(indent.length);
       /** @type {string[]} */
       const rest = [];
-      while (i < lines.length && /^ {2,}\S/.test(lines[i])) rest.push(lines[i++].slice(2));
+      while (i < lines.length && continuation.test(lines[i])) rest.push(lines[i++].slice(indent.length + 2));
       entries.push(entry(first, rest));
     }
     // One line per list: Markdown keeps an HTML block together up to the next blank line.
-    out.push(`<dl class="message-properties">${entries.join('')}</dl>`);
+    out.push(`${indent}<dl class="message-properties">${entries.join('')}</dl>`);
   }
   return out.join('\n');
 }

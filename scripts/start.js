@@ -4,12 +4,18 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
+const { format } = require('node:util');
 const { X509Certificate } = require('node:crypto');
 const { certificateFile } = require('../settings/tls');
+const { PORT_VARIABLES, demoFlowEnv, demoPorts } = require('../settings/demo-ports');
+const { opcuaWarningFilter } = require('./opcua-warning');
+const { freshUserDir } = require('../settings/demo-project');
 
 const root = path.resolve(__dirname, '..');
 const userDir = path.resolve(process.env.HUB_USER_DIR || path.join(root, 'data'));
 const demoFlow = path.join(root, 'flows', 'demo-line.json');
+// One filter for the simulator's node-opcua (in this process) and the hub's (its output): W27 explained once.
+const printLine = opcuaWarningFilter((line) => process.stdout.write(`${line}\n`));
 
 /** @param {string} dir @returns {number} */
 function newestMtime(dir) {
@@ -28,34 +34,36 @@ function buildIfStale() {
   if (sources > built) execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit' });
 }
 
+/** A fresh user directory gets the demo flow, as the hub's first project (settings/demo-project.js, HUB_DEMO_FLOW). */
 function deployDemoOnFirstRun() {
-  fs.mkdirSync(userDir, { recursive: true });
-  const flows = path.join(userDir, 'flows.json');
-  if (fs.existsSync(flows)) return false;
-  fs.copyFileSync(demoFlow, flows);
-  return true;
+  return freshUserDir(userDir);
 }
 
 /**
  * The simulated line of the demo, unless HUB_SIMULATOR=0: filler and capper over Modbus TCP on
- * 127.0.0.1:5020-5021, labeller and case packer over OPC UA on 127.0.0.1:4840 (HUB_SIMULATOR_OPCUA_PORT),
- * the OPC UA server's certificate kept in <userDir>/simulator-pki.
+ * 127.0.0.1:5020-5021 (HUB_SIMULATOR_MODBUS_PORT, the capper on the next port), labeller and case packer
+ * over OPC UA on 127.0.0.1:4840 (HUB_SIMULATOR_OPCUA_PORT), the OPC UA server's certificate kept in
+ * <userDir>/simulator-pki.
+ * @param {ReturnType<typeof demoPorts>} ports
  */
-async function startSimulator() {
+async function startSimulator(ports) {
   if (process.env.HUB_SIMULATOR === '0') return undefined;
+  // node-opcua's warnings of the simulator's OPC UA server, with W27 explained (opcua-warning.js).
+  require('node-opcua-client').setWarningLogger((/** @type {unknown} */ _context, /** @type {unknown[]} */ ...args) => printLine(`[node-opcua] ${format(...args)}`));
   const { startLine } = require(path.join(root, 'dist', 'simulator', 'run.js'));
   let line;
   try {
     line = await startLine({
       seed: Number(process.env.HUB_SIMULATOR_SEED || 1),
       pkiDir: path.join(userDir, 'simulator-pki'),
-      ...(process.env.HUB_SIMULATOR_OPCUA_PORT ? { opcuaPort: Number(process.env.HUB_SIMULATOR_OPCUA_PORT) } : {}),
+      basePort: ports.modbus,
+      opcuaPort: ports.opcua,
     });
   } catch (err) {
     // The hub is what matters: it starts without the simulator, whose devices then show as disconnected.
     const why = err instanceof Error ? err.message : String(err);
     const hint = /EADDRINUSE/.test(why)
-      ? ' Another program has one of its ports (Modbus 5020-5021, OPC UA 4840): stop it, or set HUB_SIMULATOR_OPCUA_PORT, or HUB_SIMULATOR=0.'
+      ? ` Another program has one of its ports (Modbus ${ports.modbus}-${ports.modbus + 1}, OPC UA ${ports.opcua}): stop it, or move them with HUB_SIMULATOR_MODBUS_PORT and HUB_SIMULATOR_OPCUA_PORT, or set HUB_SIMULATOR=0.`
       : '';
     process.stdout.write(`[factory-hub] Simulated line not started: ${why}.${hint}\n`);
     return undefined;
@@ -70,11 +78,13 @@ async function startSimulator() {
   return line;
 }
 
-/** The demo ERP on 127.0.0.1:5080 (HUB_DEMO_ERP_PORT) unless HUB_DEMO_ERP=0; the hub runs without it if it cannot start. */
-async function startErp() {
+/**
+ * The demo ERP on 127.0.0.1:5080 (HUB_DEMO_ERP_PORT) unless HUB_DEMO_ERP=0; the hub runs without it if it cannot start.
+ * @param {number} port
+ */
+async function startErp(port) {
   if (process.env.HUB_DEMO_ERP === '0') return undefined;
   const { startDemoErp } = require(path.join(root, 'dist', 'simulator', 'erp-server.js'));
-  const port = Number(process.env.HUB_DEMO_ERP_PORT || 5080);
   try {
     const erp = await startDemoErp({ port });
     process.stdout.write(`[factory-hub] Demo ERP ${erp.url}/ (REST connection: base URL ${erp.apiUrl}, authentication none)\n`);
@@ -101,14 +111,33 @@ function certificateLines() {
   }
 }
 
-/** @param {string} base @param {number} seconds @param {boolean} firstRun @param {string | undefined} erpUrl */
-function banner(base, seconds, firstRun, erpUrl) {
+/**
+ * The ports taken, each with the variable that moves it.
+ * @param {string} base  the editor's URL
+ * @param {{ modbus: Record<string, number>, opcua: number | undefined, erp: number | undefined }} taken  undefined: not started
+ */
+function portLines(base, taken) {
+  const editor = new URL(base).port || (base.startsWith('https:') ? '443' : '80');
+  const modbus = Object.entries(taken.modbus).map(([machine, port]) => `${machine} ${port}`);
+  return [
+    `  Ports:     editor and dashboard ${editor} (HUB_PORT)`,
+    `             Modbus ${modbus.length ? modbus.join(', ') : 'not started'} (HUB_SIMULATOR_MODBUS_PORT, the next machine on the next port)`,
+    `             OPC UA ${taken.opcua ?? 'not started'} (HUB_SIMULATOR_OPCUA_PORT), demo ERP ${taken.erp ?? 'not started'} (HUB_DEMO_ERP_PORT)`,
+  ];
+}
+
+/**
+ * @param {string} base @param {number} seconds @param {boolean} firstRun @param {string | undefined} erpUrl
+ * @param {Parameters<typeof portLines>[1]} taken
+ */
+function banner(base, seconds, firstRun, erpUrl, taken) {
   return [
     '',
     `Factory Hub is running (ready in ${seconds.toFixed(1)} s${firstRun ? ', demo flow deployed' : ''}).`,
     `  Editor:    ${base}/`,
     `  Dashboard: ${base}/ui/`,
     ...(erpUrl ? [`  Demo ERP:  ${erpUrl}/`] : []),
+    ...portLines(base, taken),
     ...certificateLines(),
     '  Log in as admin (or integrator, technician, operator) with the password printed on the first run,',
     '  or set HUB_ADMIN_PASSWORD (HUB_<NAME>_PASSWORD) before starting. Forgotten? npm run user -- set admin admin',
@@ -120,23 +149,41 @@ async function main() {
   const started = Date.now();
   buildIfStale();
   const firstRun = deployDemoOnFirstRun();
-  const simulator = await startSimulator();
-  const erp = await startErp();
+  let ports;
+  try {
+    ports = demoPorts(process.env);
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (ports move with ${Object.keys(PORT_VARIABLES).join(', ')})`);
+  }
+  const simulator = await startSimulator(ports);
+  const erp = await startErp(ports.erp);
+  /** @type {Record<string, number>} */
+  const modbus = {};
+  if (simulator) for (const [name, port] of Object.entries(simulator.ports)) modbus[String(name.split('/').pop())] = Number(port);
+  const taken = { modbus, opcua: simulator?.opcua?.port, erp: erp?.port };
+  // The demo flow's `${HUB_DEMO_...}` properties follow the ports the servers took (settings/demo-ports.js).
+  const flowEnv = demoFlowEnv({ modbus, opcua: taken.opcua ?? ports.opcua, erp: taken.erp ?? ports.erp });
 
   const red = spawn(
     process.execPath,
     [require.resolve('node-red/red.js'), '--settings', path.join(root, 'settings', 'settings.js')],
-    { cwd: root, env: { ...process.env, HUB_USER_DIR: userDir }, stdio: ['inherit', 'pipe', 'inherit'] },
+    { cwd: root, env: { ...process.env, ...flowEnv, HUB_USER_DIR: userDir, HUB_DEMO_FLOW: process.env.HUB_DEMO_FLOW || demoFlow }, stdio: ['inherit', 'pipe', 'inherit'] },
   );
 
   let announced = false;
-  red.stdout.on('data', (chunk) => {
-    process.stdout.write(chunk);
+  let pending = '';
+  const hubLine = (/** @type {string} */ line) => {
+    printLine(line);
     if (announced) return;
-    const match = /Server now running at (https?:\/\/\S+?)\/?\s/.exec(chunk.toString());
+    const match = /Server now running at (https?:\/\/\S+?)\/?(\s|$)/.exec(line);
     if (!match) return;
     announced = true;
-    process.stdout.write(banner(match[1], (Date.now() - started) / 1000, firstRun, erp ? erp.url : undefined) + '\n');
+    process.stdout.write(banner(match[1], (Date.now() - started) / 1000, firstRun, erp ? erp.url : undefined, taken) + '\n');
+  };
+  red.stdout.on('data', (chunk) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) hubLine(line);
   });
 
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => red.kill(signal));

@@ -6,6 +6,7 @@
 const { permissionRefusal } = require('./permission-refusal');
 const { sameOriginOnly } = require('./cors');
 const { securityHeaders } = require('./security-headers');
+const { offlineCatalogue } = require('./palette');
 
 /** @typedef {import('express').RequestHandler} Handler */
 
@@ -22,6 +23,8 @@ function hubMiddleware(context) {
     // Then the rest of the request runs where the refusal log handler can find its response.
     permissionRefusal,
     sameOriginOnly({ origins: context.origins }),
+    // The palette manager's empty catalogue when no online one is asked for (palette.js).
+    offlineCatalogue,
     // API tokens, the editor's login (POST /auth/token, limited before Node-RED sees it), the dashboard's login page: http-auth.js.
     ...(context.login ? context.login.chain : []),
   ];

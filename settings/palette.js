@@ -56,4 +56,44 @@ function paletteLines(palette) {
   return lines;
 }
 
-module.exports = { HOST_NODES, paletteExcludes, paletteLines };
+/** Node-RED's own catalogue, what HUB_PALETTE_CATALOGUE=default stands for. */
+const NODE_RED_CATALOGUE = 'https://catalogue.nodered.org/catalogue.json';
+
+/**
+ * Where the hub serves an empty catalogue, the palette manager's one when no online catalogue is asked for: with
+ * no catalogue at all its Install tab would show "Loading..." for ever. Relative: the editor fetches it from the hub.
+ */
+const OFFLINE_CATALOGUE_PATH = '/factoryhub/palette/offline-catalogue.json';
+
+/**
+ * The palette manager's catalogues (editorTheme.palette.catalogues). No online one unless asked for: without
+ * this setting the editor fetches Node-RED's catalogue at each login, which fails on an offline line network.
+ * @param {string | undefined} value  HUB_PALETTE_CATALOGUE: comma-separated URLs, or `default` for Node-RED's
+ * @returns {{ urls: string[], lines: string[] }}  lines: for the start log
+ */
+function paletteCatalogues(value) {
+  const asked = (value || '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  const urls = [];
+  const lines = [];
+  for (const entry of asked) {
+    const url = entry.toLowerCase() === 'default' ? NODE_RED_CATALOGUE : entry;
+    if (/^https?:\/\/\S+$/i.test(url)) urls.push(url);
+    else lines.push(`HUB_PALETTE_CATALOGUE: ignored ${JSON.stringify(entry)}; give http(s) URLs or "default".`);
+  }
+  if (urls.length > 0) lines.push(`Palette: installing nodes from ${urls.join(', ')} (HUB_PALETTE_CATALOGUE).`);
+  return { urls: urls.length > 0 ? urls : [OFFLINE_CATALOGUE_PATH.slice(1)], lines };
+}
+
+/**
+ * Serves the empty catalogue (public: it holds no module).
+ * @type {import('express').RequestHandler}
+ */
+function offlineCatalogue(req, res, next) {
+  if (req.method !== 'GET' || req.path !== OFFLINE_CATALOGUE_PATH) return next();
+  res.json({ name: 'No online catalogue: an admin sets HUB_PALETTE_CATALOGUE to browse one', updated_at: '2026-01-01T00:00:00.000Z', modules: [] });
+}
+
+module.exports = { HOST_NODES, NODE_RED_CATALOGUE, OFFLINE_CATALOGUE_PATH, paletteExcludes, paletteLines, paletteCatalogues, offlineCatalogue };

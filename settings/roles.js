@@ -19,6 +19,7 @@
 //   opcua.read/write      OPC UA state, certificates, browse / trust and remove server certificates
 //   erp.read/write        ERP outboxes and dead letters / retry and purge them
 //   audit.read            GET /factoryhub/audit/writes and /factoryhub/audit/tag-maps
+//   kpi.read              GET /factoryhub/kpi/stores and their queries (KPI history for analysts and BI tools)
 
 /**
  * What the editor needs to load at all, read-only: the palette, settings, plugins, the websocket, the flows,
@@ -58,17 +59,18 @@ const ROLES = {
       'opcua.write',
       'erp.read',
       'erp.write',
+      'kpi.read',
     ],
   },
   technician: {
     description:
       "OT technician: reads the flows (read-only editor) and fixes tag maps: addresses, types and scaling of read-only tags; browses OPC UA servers for NodeIds. A change to a writable tag's target needs an integrator",
-    permissions: [...EDITOR_VIEW, 'tagmaps.read', 'tagmaps.write', 'opcua.read'],
+    permissions: [...EDITOR_VIEW, 'tagmaps.read', 'tagmaps.write', 'opcua.read', 'kpi.read'],
   },
   operator: {
     description:
-      "operator or viewer: the dashboard and the read-only flow view (tag maps included); no credentials' user names, context, diagnostics, OPC UA, ERP or audit",
-    permissions: [...EDITOR_VIEW, 'tagmaps.read'],
+      "operator or viewer: the dashboard, the read-only flow view (tag maps included) and the KPI history (a BI tool's token); no credentials' user names, context, diagnostics, OPC UA, ERP or audit",
+    permissions: [...EDITOR_VIEW, 'tagmaps.read', 'kpi.read'],
   },
 };
 

@@ -9,9 +9,11 @@ const { keepUserDirPrivate } = require('./private-files');
 const { ROLES } = require('./roles');
 const { hubMiddleware } = require('./middleware');
 const { refusalLogHandler } = require('./permission-refusal');
-const { paletteExcludes, paletteLines } = require('./palette');
+const { paletteCatalogues, paletteExcludes, paletteLines } = require('./palette');
+const { applyDemoFlowEnv } = require('./demo-ports');
 const { hubTls, TlsError } = require('./tls');
 const { withoutNodeRedWildcard } = require('./cors');
+const { createFirstProject } = require('./demo-project');
 
 const env = process.env;
 const repoRoot = path.resolve(__dirname, '..');
@@ -38,7 +40,14 @@ if (fromEnv.length) say(`Passwords of ${fromEnv.join(', ')} come from the enviro
 if (!accounts.some((a) => a.role === 'admin')) say('Warning: no account has the admin role.');
 
 const palette = paletteExcludes(env.HUB_ALLOW_NODES);
-for (const line of paletteLines(palette)) say(line);
+const catalogues = paletteCatalogues(env.HUB_PALETTE_CATALOGUE);
+for (const line of [...paletteLines(palette), ...catalogues.lines]) say(line);
+// The demo flow's `${HUB_DEMO_...}` ports, from HUB_SIMULATOR_MODBUS_PORT etc. when start.js did not set them.
+try {
+  applyDemoFlowEnv(env);
+} catch (err) {
+  say(`Demo ports: ${err instanceof Error ? err.message : String(err)}; the demo flow's devices keep their variables unset.`);
+}
 // Node-RED's editor API answers every origin (cors '*'); this hub answers only its own (see cors.js).
 if (!withoutNodeRedWildcard()) say('Warning: could not limit the editor API\'s CORS; cross-origin requests are still refused.');
 const origins = (env.HUB_ORIGINS || '').split(',').map((o) => o.trim()).filter(Boolean);
@@ -47,6 +56,27 @@ const secret = credentialSecret({ userDir, env });
 if (secret.source === 'generated') {
   say(`Generated a credential secret and kept it in ${secret.file} (mode 600).`);
   say('For a real line, set HUB_CREDENTIAL_SECRET instead and keep it in your secret store.');
+}
+
+function dashboardVersion() {
+  try {
+    return require('node-red-dashboard/package.json').version;
+  } catch {
+    return '3';
+  }
+}
+
+// `npm start` seeds a fresh user directory with the demo (HUB_DEMO_FLOW): as a Node-RED project, so that
+// IT can commit it at once and no login meets the "no active project" welcome (demo-project.js).
+if (env.HUB_DEMO_FLOW) {
+  createFirstProject({
+    userDir,
+    seedFlow: path.resolve(env.HUB_DEMO_FLOW),
+    credentialSecret: secret.secret,
+    say,
+    hubPackage: require('../package.json'),
+    dashboardVersion: dashboardVersion(),
+  });
 }
 
 // Logins (editor, dashboard, Basic, API tokens) through one limiter and one audit: http-auth.js.
@@ -127,6 +157,7 @@ module.exports = {
     projects: { enabled: true, workflow: { mode: 'manual' } },
     multiplayer: { enabled: true },
     tours: false,
-    palette: { categories: ['factory hub', 'common', 'function', 'network', 'sequence', 'parser', 'storage', 'dashboard'] },
+    // No online catalogue unless HUB_PALETTE_CATALOGUE names one (a line network is often offline).
+    palette: { categories: ['factory hub', 'common', 'function', 'network', 'sequence', 'parser', 'storage', 'dashboard'], catalogues: catalogues.urls },
   },
 };

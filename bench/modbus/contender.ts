@@ -46,12 +46,17 @@ export interface ContenderConfig {
   readonly peerDir: string;
   /** Our nodes compiled to JavaScript as tsc does for dist/ (see compile.ts). */
   readonly nodesDir: string;
-  /** Requests in flight: ours (its client's setting) and the limit. */
-  readonly inFlight: number;
+  /** Requests in flight: ours (its client's setting, a number or "auto") and the limit (a number). */
+  readonly inFlight: number | 'auto';
   /** The peer's client queue ("Queue commands"): on is its default, off its fastest. */
   readonly peerQueue: boolean;
-  /** Ours: scan triggers kept outstanding (each output re-triggers one), so scans may overlap. */
+  /**
+   * Ours: scan triggers kept outstanding (each output re-triggers one), so scans may overlap; at least as
+   * many as keep cfg.inFlight requests in flight (the node runs what fills them, the rest wait their turn).
+   */
   readonly oursPipeline: number;
+  /** The most a client config takes ("auto" climbs up to it). */
+  readonly maxInFlight: number;
 }
 
 export interface ContenderResult {
@@ -86,6 +91,8 @@ export interface ContenderResult {
    */
   readonly delivered: Record<number, number>;
   readonly notes: readonly string[];
+  /** Ours: the requests in flight its connection allowed at the end (what "auto" settled at). */
+  readonly inFlightLimit?: number;
 }
 
 export type ContenderMessage =
@@ -234,7 +241,7 @@ async function runLimit(cfg: ContenderConfig): Promise<ContenderResult> {
       if (++c.requests % blocks.length === 0) c.scans++;
     }
   };
-  const workers = Array.from({ length: cfg.inFlight }, worker);
+  const workers = Array.from({ length: Number(cfg.inFlight) }, worker);
   const result = await measure('limit', cfg, c, [], verified);
   running = false;
   await Promise.all(workers);
@@ -298,6 +305,8 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
   const client = helper.getNode('dev') as ModbusClientNode;
   const read = helper.getNode('read');
   await until('fh-modbus-client to connect', () => client.connection().state.kind === 'connected');
+  const steps: number[] = [];
+  client.connection().on('pacing', (p: { limit: number }) => steps.push(p.limit));
 
   const c = counters();
   const check = checker(bench, c);
@@ -319,19 +328,30 @@ async function runOurs(cfg: ContenderConfig): Promise<ContenderResult> {
   });
   // Several triggers outstanding, as a flow that asks faster than the device answers: the node runs
   // as many scans at once as keep its device's requests in flight busy, the rest wait their turn.
-  if (interval === 0) for (let i = 0; i < cfg.oursPipeline; i++) read.receive({ payload: 'scan' });
+  const most = cfg.inFlight === 'auto' ? cfg.maxInFlight : cfg.inFlight;
+  const pipeline = Math.max(cfg.oursPipeline, Math.ceil(most / blocks.length) + 2);
+  if (interval === 0) for (let i = 0; i < pipeline; i++) read.receive({ payload: 'scan' });
   await until('the first scan', () => first !== undefined);
   const got = new Map(Object.entries(first ?? {}));
   const wrong = mismatches(bench, got);
   if (got.size !== bench.length) wrong.push(`scan object has ${got.size} values, want ${bench.length}`);
   if (wrong.length) throw new Error(`ours: ${wrong.length} wrong values:\n  ${wrong.slice(0, 10).join('\n  ')}`);
 
+  // "auto" measured where it settled (its climb is a start-up transient), or after 15 s of climbing.
+  if (cfg.inFlight === 'auto') {
+    const t0 = Date.now();
+    await until('auto to settle', () => !/^auto: trying/.test(client.connection().pacing.reason ?? 'auto: trying') || Date.now() - t0 > 15000, 20000);
+    notes.push(`auto settled ${((Date.now() - t0) / 1000).toFixed(1)} s after the first scan`);
+  }
   const result = await measure('ours', cfg, c, notes, got.size);
   running = false;
+  const pacing = client.connection().pacing;
+  if (steps.length) notes.push(`in flight allowed, step by step: 1 -> ${steps.join(' -> ')}`);
+  notes.push(`${pipeline} triggers outstanding; in flight at the end: ${pacing.limit} of ${pacing.max}${pacing.auto ? ' (auto)' : ''}${pacing.reason ? `: ${pacing.reason}` : ''}`);
   if (bad) notes.push(`${bad} scans were not good`);
   await sleep(50); // let the last scan finish
   await stopRuntime();
-  return result;
+  return { ...result, inFlightLimit: pacing.limit };
 }
 
 // ---------------------------------------------------------------------------------------------- peer

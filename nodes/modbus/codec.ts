@@ -30,6 +30,7 @@
  * allocates nothing (except the unavoidable BigInt of 64-bit raw values).
  */
 import { registerCount as registersOf } from '../tags/address';
+import { valueRounding } from '../tags/precision';
 import type { ByteOrder, DataType, Tag } from '../tags/tag';
 
 /** A value as it sits in the device, before scaling. int64/uint64 are bigint. */
@@ -319,8 +320,9 @@ export function compileReader(tag: Tag): Decoder<EngValue> {
     num = numberDecoder(tag);
   }
   const s = tag.scaling;
-  if (s === undefined || (s.gain === 1 && s.offset === 0)) return num;
-  return scaled(num, s.gain, s.offset);
+  const eng = s === undefined || (s.gain === 1 && s.offset === 0) ? num : scaled(num, s.gain, s.offset);
+  const round = valueRounding(tag);
+  return round === undefined ? eng : (w, o) => round(eng(w, o));
 }
 
 // Plain functions: thin wrappers over the compiled decoders, cached per tag object.

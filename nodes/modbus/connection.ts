@@ -12,8 +12,9 @@
  * past its deadline. No Node-RED here: the client config node adapts this to status texts.
  */
 import { EventEmitter } from 'node:events';
-import type { DroppedAnswers, Endpoint, ModbusReply, ModbusRequest, Transport } from './transport';
-import { NO_DROPS, describeEndpoint } from './transport';
+import type { DroppedAnswers, Endpoint, ModbusReply, ModbusRequest, ReplyListener, ReplyView, Transport } from './transport';
+import { NO_DROPS, describeEndpoint, replyOf } from './transport';
+import { InFlightClimb } from './in-flight-climb';
 
 export interface ConnectionOptions {
   readonly endpoint: Endpoint;
@@ -31,8 +32,11 @@ export interface ConnectionOptions {
    * function), after which the unit is suspended; fewer fail only themselves (a slow register).
    */
   readonly unitFailuresToSuspend: number;
-  /** Requests sent before the first answer (1..MAX_IN_FLIGHT); RTU links take 1 whatever this says. */
-  readonly maxInFlight: number;
+  /**
+   * Requests sent before the first answer (1..MAX_IN_FLIGHT), or 'auto': from 1 up, doubling while that
+   * raises the answers a second (in-flight-climb.ts). RTU links take 1 whatever this says.
+   */
+  readonly maxInFlight: number | 'auto';
   /** Timeouts in a row, across all units, after which the link is assumed dead and reopened. */
   readonly maxTimeoutsInARow: number;
   /**
@@ -53,8 +57,8 @@ export const DEFAULT_CONNECTION_OPTIONS: Omit<ConnectionOptions, 'endpoint'> = {
   maxTimeoutsInARow: 3,
 };
 
-/** The most requests in flight a client config may ask for. */
-export const MAX_IN_FLIGHT = 32;
+/** The most requests in flight a client config may ask for (and where "auto" stops). */
+export const MAX_IN_FLIGHT = 128;
 
 /** Answers in a row at the paced limit before one more request in flight is tried; doubles per setback. */
 const PROBE_AFTER = 200;
@@ -64,8 +68,12 @@ const PROBE_AFTER_MAX = PROBE_AFTER * 4096;
 export interface Pacing {
   readonly limit: number;
   readonly max: number;
-  /** Why the limit is below max (the last setback), undefined at max. */
+  /** Why the limit is below max (the last setback), or what "auto" found; undefined at max. */
   readonly reason?: string;
+  /** "auto" in flight: the limit is the device's, found by probing. */
+  readonly auto?: boolean;
+  /** The device pushed back (busy, timeouts, closed): worth a warning, not only a log line. */
+  readonly setback?: boolean;
 }
 
 /** Per-request options. */
@@ -92,23 +100,35 @@ export class ModbusRequestError extends Error {
   }
 }
 
-interface Pending {
-  readonly req: ModbusRequest;
-  readonly timeoutMs: number;
-  readonly resolve: (reply: ModbusReply) => void;
-  readonly reject: (err: Error) => void;
+/**
+ * One request from queue to outcome: waiting in its unit's line, then in flight. The transport tells it
+ * the outcome (it is the transport's listener: no closure per request).
+ */
+class Pending implements ReplyListener {
   /** Sent again once after a "busy" answer while others were in flight. */
-  retried?: boolean;
+  retried = false;
+  /** Set when sent: the link it went out on, and when the watchdog gives up on it. */
+  transport: Transport | undefined;
+  deadline = 0;
+  /** Requests in flight when it was sent, itself included. */
+  crowd = 0;
+
+  constructor(
+    private readonly settled: Settled,
+    readonly req: ModbusRequest,
+    readonly unit: UnitState,
+    readonly write: boolean,
+    readonly timeoutMs: number,
+    readonly listener: ReplyListener,
+  ) {}
+
+  reply(err: Error | null, view: ReplyView): void {
+    this.settled(this, err, view);
+  }
 }
 
-interface InFlight {
-  readonly pending: Pending;
-  readonly transport: Transport;
-  /** When the watchdog gives up on it. */
-  readonly deadline: number;
-  /** Requests in flight when it was sent, itself included. */
-  readonly crowd: number;
-}
+/** The connection's handler of outcomes (one per connection). */
+type Settled = (p: Pending, err: Error | null, view: ReplyView) => void;
 
 interface UnitState {
   readonly queue: Pending[];
@@ -162,9 +182,16 @@ export class ModbusConnection extends EventEmitter {
   private transport: Transport | undefined;
   private readonly units = new Map<number, UnitState>();
   private unitOrder: number[] = [];
+  /** The unit, while there is only one (the common case: a whole machine is one unit id). */
+  private onlyUnit: UnitState | undefined;
+  private readonly onSettled: Settled = (p, err, view) => this.settled(p, err, view);
   private nextUnit = 0;
   private queued = 0;
-  private readonly inFlight = new Set<InFlight>();
+  private readonly inFlight = new Set<Pending>();
+  /** Writes among the requests in flight: while none, reads never wait for one another. */
+  private writesInFlight = 0;
+  /** "auto" in flight: the probe that finds the limit (undefined: a fixed limit). */
+  private readonly climb: InFlightClimb | undefined;
   private closed = false;
   /** Reconnects since the device last answered: the backoff exponent. */
   private attempt = 0;
@@ -176,6 +203,7 @@ export class ModbusConnection extends EventEmitter {
   private answersAtLimit = 0;
   private probeAfter = PROBE_AFTER;
   private pacedBecause: string | undefined;
+  private setback = false;
   /** Answers dropped by transports of earlier links (the current one counts its own). */
   private droppedBefore: DroppedAnswers = NO_DROPS;
   readonly name: string;
@@ -186,7 +214,9 @@ export class ModbusConnection extends EventEmitter {
   ) {
     super();
     this.name = describeEndpoint(options.endpoint);
-    this.limit = this.maxLimit();
+    const max = this.maxLimit();
+    if (options.maxInFlight === 'auto' && max > 1) this.climb = new InFlightClimb(max);
+    this.limit = this.climb ? 1 : max;
     // Every read and write node of the device watches the state.
     this.setMaxListeners(0);
   }
@@ -197,8 +227,14 @@ export class ModbusConnection extends EventEmitter {
 
   /** The requests in flight allowed now: the configured most, fewer while paced down. */
   get pacing(): Pacing {
+    if (this.climb) return { limit: this.limit, max: this.climb.max, auto: true, reason: this.pacedBecause, setback: this.setback };
     const max = this.maxLimit();
-    return this.limit < max ? { limit: this.limit, max, reason: this.pacedBecause } : { limit: max, max };
+    return this.limit < max ? { limit: this.limit, max, reason: this.pacedBecause, setback: this.setback } : { limit: max, max };
+  }
+
+  /** The requests in flight allowed now (pacing.limit, without building the object). */
+  get inFlightLimit(): number {
+    return this.limit;
   }
 
   /** Answers no request was waiting for (late, duplicate, foreign), dropped since start. */
@@ -215,31 +251,43 @@ export class ModbusConnection extends EventEmitter {
 
   /** Queues one request; rejects at once when the link is down, the unit suspended or the queue full. */
   request(req: ModbusRequest, options: RequestOptions = {}): Promise<ModbusReply> {
-    if (this.closed) return Promise.reject(new ModbusRequestError(`${this.name}: connection closed`, 'closed'));
-    if (this.state_.kind !== 'connected') {
-      return Promise.reject(new ModbusRequestError(`${this.name}: ${this.describeState()}`, 'not-connected'));
-    }
+    return new Promise<ModbusReply>((resolve, reject) =>
+      this.submit(req, options, {
+        // The view is valid only now: copied before the promise settles.
+        reply: (err, view) => (err ? reject(err) : resolve(replyOf(req, view))),
+      }),
+    );
+  }
+
+  /**
+   * Queues one request; `listener` is told its outcome once (a ModbusRequestError, or the answer, a view
+   * valid only during the call). Refusals (link down, unit suspended, queue full) are told at once.
+   */
+  submit(req: ModbusRequest, options: RequestOptions, listener: ReplyListener): void {
+    const refused = this.refusal(req);
+    if (refused) return listener.reply(refused, undefined);
     const unit = this.unit(req.unitId);
-    if (unit.silentUntil > Date.now()) {
+    const p = new Pending(this.onSettled, req, unit, req.fc >= 5, options.timeoutMs ?? this.options.timeoutMs, listener);
+    unit.queue.push(p);
+    this.queued++;
+    this.pump();
+  }
+
+  private refusal(req: ModbusRequest): ModbusRequestError | undefined {
+    if (this.closed) return new ModbusRequestError(`${this.name}: connection closed`, 'closed');
+    if (this.state_.kind !== 'connected') return new ModbusRequestError(`${this.name}: ${this.describeState()}`, 'not-connected');
+    const unit = this.unit(req.unitId);
+    if (unit.silentUntil > 0 && unit.silentUntil > Date.now()) {
       const s = Math.ceil((unit.silentUntil - Date.now()) / 1000);
-      return Promise.reject(
-        new ModbusRequestError(
-          `${this.name}: unit ${req.unitId} suspended after ${this.options.unitFailuresToSuspend} different requests failed in a row, trying it again in ${s} s`,
-          'unit-silent',
-        ),
+      return new ModbusRequestError(
+        `${this.name}: unit ${req.unitId} suspended after ${this.options.unitFailuresToSuspend} different requests failed in a row, trying it again in ${s} s`,
+        'unit-silent',
       );
     }
     if (this.queued >= this.options.maxQueue) {
-      return Promise.reject(
-        new ModbusRequestError(`${this.name}: ${this.queued} requests are already waiting; request refused`, 'queue-full'),
-      );
+      return new ModbusRequestError(`${this.name}: ${this.queued} requests are already waiting; request refused`, 'queue-full');
     }
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-    return new Promise<ModbusReply>((resolve, reject) => {
-      unit.queue.push({ req, timeoutMs, resolve, reject });
-      this.queued++;
-      this.pump();
-    });
+    return undefined;
   }
 
   /** Human text of the state, e.g. "reconnecting in 4 s: ECONNREFUSED". */
@@ -272,7 +320,8 @@ export class ModbusConnection extends EventEmitter {
 
   /** The configured most in flight, within what the link's protocol takes. */
   private maxLimit(): number {
-    const wanted = Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(this.options.maxInFlight || 1)));
+    const m = this.options.maxInFlight;
+    const wanted = m === 'auto' ? MAX_IN_FLIGHT : Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(m || 1)));
     // RTU frames carry no transaction id: one at a time, whatever was configured.
     return this.options.endpoint.kind === 'tcp' ? wanted : 1;
   }
@@ -283,6 +332,7 @@ export class ModbusConnection extends EventEmitter {
       u = { queue: [], silentUntil: 0, backoffMs: this.options.unitBackoffMs, failures: 0, failedRequests: new Set() };
       this.units.set(unitId, u);
       this.unitOrder.push(unitId);
+      this.onlyUnit = this.unitOrder.length === 1 ? u : undefined;
     }
     return u;
   }
@@ -297,15 +347,28 @@ export class ModbusConnection extends EventEmitter {
     const next = Math.max(1, Math.min(this.limit, Math.floor(crowd / 2)));
     this.answersAtLimit = 0;
     this.probeAfter = Math.min(PROBE_AFTER_MAX, this.probeAfter * 2);
-    if (next === this.limit && this.pacedBecause) return;
+    this.climb?.pushedBack(crowd);
+    if (next === this.limit && this.pacedBecause && this.setback) return;
     this.limit = next;
     this.pacedBecause = `${why} with ${crowd} requests in flight`;
+    this.setback = true;
     this.emit('pacing', this.pacing);
   }
 
-  /** One more in flight after a long run of answers at the paced limit. */
-  private probeUp(): void {
-    if (this.limit >= this.maxLimit() || ++this.answersAtLimit < this.probeAfter) return;
+  /** One more in flight after a long run of answers at the paced limit ("auto": once it settled). */
+  private probeUp(p: Pending): void {
+    const climb = this.climb;
+    if (climb && !climb.settled) {
+      const step = climb.answered(this.limit, p.crowd, performance.now());
+      if (!step) return;
+      const changed = step.limit !== this.limit;
+      this.limit = step.limit;
+      this.pacedBecause = step.why;
+      this.setback = false;
+      if (changed || climb.settled) this.emit('pacing', this.pacing);
+      return;
+    }
+    if (this.limit >= (climb ? climb.max : this.maxLimit()) || ++this.answersAtLimit < this.probeAfter) return;
     this.answersAtLimit = 0;
     this.limit++;
     this.emit('pacing', this.pacing);
@@ -370,7 +433,7 @@ export class ModbusConnection extends EventEmitter {
         const now = Date.now();
         for (const f of this.inFlight) {
           if (f.transport !== transport || now <= f.deadline) continue;
-          this.lost(transport, new Error(`watchdog: a request had no outcome after ${this.watchdogLimit(f.pending.timeoutMs)} ms`));
+          this.lost(transport, new Error(`watchdog: a request had no outcome after ${this.watchdogLimit(f.timeoutMs)} ms`));
           return;
         }
       },
@@ -394,22 +457,30 @@ export class ModbusConnection extends EventEmitter {
   private failAll(err: Error): void {
     const flights = [...this.inFlight];
     this.inFlight.clear();
-    for (const f of flights) f.pending.reject(err);
+    this.writesInFlight = 0;
+    for (const f of flights) f.listener.reply(err, undefined);
     for (const u of this.units.values()) {
-      for (const p of u.queue.splice(0)) p.reject(err);
+      for (const p of u.queue.splice(0)) p.listener.reply(err, undefined);
     }
     this.queued = 0;
   }
 
   /** True when the oldest request of the unit may go now: no write in flight in its way, nor it in a write's. */
   private mayGo(p: Pending): boolean {
-    for (const f of this.inFlight) if (conflicts(f.pending.req, p.req)) return false;
+    if (!p.write && this.writesInFlight === 0) return true;
+    for (const f of this.inFlight) if (conflicts(f.req, p.req)) return false;
     return true;
   }
 
   /** Round robin over units: take the next unit's oldest request that may go now. */
   private take(): Pending | undefined {
     const n = this.unitOrder.length;
+    if (n === 1) {
+      const q = this.onlyUnit!.queue;
+      if (q.length === 0 || !this.mayGo(q[0])) return undefined;
+      this.queued--;
+      return q.shift();
+    }
     for (let i = 0; i < n; i++) {
       const unitId = this.unitOrder[(this.nextUnit + i) % n];
       const u = this.units.get(unitId)!;
@@ -422,61 +493,63 @@ export class ModbusConnection extends EventEmitter {
   }
 
   private pump(): void {
-    while (!this.closed && this.state_.kind === 'connected' && this.transport && this.inFlight.size < Math.min(this.limit, this.transport.maxInFlight)) {
+    const transport = this.transport;
+    if (this.closed || this.state_.kind !== 'connected' || !transport) return;
+    const most = Math.min(this.limit, transport.maxInFlight);
+    while (this.queued > 0 && this.inFlight.size < most) {
       const next = this.take();
       if (!next) return;
-      this.send(next, this.transport);
+      this.send(next, transport);
     }
   }
 
-  private send(next: Pending, transport: Transport): void {
-    const flight: InFlight = {
-      pending: next,
-      transport,
-      deadline: Date.now() + this.watchdogLimit(next.timeoutMs),
-      crowd: this.inFlight.size + 1,
-    };
-    this.inFlight.add(flight);
-    transport.request(next.req, next.timeoutMs).then(
-      (reply) => {
-        // Already failed (link lost, watchdog): a late outcome changes nothing.
-        if (!this.inFlight.delete(flight)) return;
-        this.timeoutsInARow = 0;
-        this.attempt = 0;
-        const u = this.unit(next.req.unitId);
-        u.backoffMs = this.options.unitBackoffMs;
-        u.failures = 0;
-        u.failedRequests.clear();
-        this.probeUp();
-        next.resolve(reply);
-        this.pump();
-      },
-      (err: unknown) => {
-        if (!this.inFlight.delete(flight)) return;
-        this.failed(flight, transport, err);
-      },
-    );
+  private send(p: Pending, transport: Transport): void {
+    p.transport = transport;
+    p.crowd = this.inFlight.size + 1;
+    p.deadline = Date.now() + this.watchdogLimit(p.timeoutMs);
+    this.inFlight.add(p);
+    if (p.write) this.writesInFlight++;
+    transport.send(p.req, p.timeoutMs, p);
   }
 
-  private failed(flight: InFlight, transport: Transport, err: unknown): void {
-    const next = flight.pending;
+  /** The transport's outcome of a request in flight. */
+  private settled(p: Pending, err: Error | null, view: ReplyView): void {
+    // Already failed (link lost, watchdog): a late outcome changes nothing.
+    if (!this.inFlight.delete(p)) return;
+    if (p.write) this.writesInFlight--;
+    const transport = p.transport!;
+    if (err) return this.failed(p, transport, err);
+    this.timeoutsInARow = 0;
+    this.attempt = 0;
+    const u = p.unit;
+    if (u.failures > 0 || u.failedRequests.size > 0) {
+      u.backoffMs = this.options.unitBackoffMs;
+      u.failures = 0;
+      u.failedRequests.clear();
+    }
+    this.probeUp(p);
+    p.listener.reply(null, view);
+    this.pump();
+  }
+
+  private failed(next: Pending, transport: Transport, err: unknown): void {
     const error = this.classify(next, err);
     if (error.code === 'exception') this.attempt = 0;
-    if (error.modbusCode === 6 && flight.crowd > 1) {
-      this.paceDown(flight.crowd, 'the device answered busy (exception 6)');
+    if (error.modbusCode === 6 && next.crowd > 1) {
+      this.paceDown(next.crowd, 'the device answered busy (exception 6)');
       if (!next.retried) {
         // Busy because of the crowd, not the request: once more, first in its unit's line.
         next.retried = true;
-        this.unit(next.req.unitId).queue.unshift(next);
+        next.unit.queue.unshift(next);
         this.queued++;
         this.pump();
         return;
       }
     }
-    if (error.code === 'timeout' && flight.crowd > 1 && this.timeoutsInARow >= 2) {
-      this.paceDown(flight.crowd, 'requests timed out');
+    if (error.code === 'timeout' && next.crowd > 1 && this.timeoutsInARow >= 2) {
+      this.paceDown(next.crowd, 'requests timed out');
     }
-    next.reject(error);
+    next.listener.reply(error, undefined);
     if (this.transport !== transport) return;
     if (error.code !== 'exception' && transport.outOfStep()) {
       this.lost(transport, new Error(`out of step after ${error.code === 'timeout' ? 'a timeout' : 'a bad reply'}`));
@@ -518,7 +591,7 @@ export class ModbusConnection extends EventEmitter {
     );
     for (const p of u.queue.splice(0)) {
       this.queued--;
-      p.reject(silent);
+      p.listener.reply(silent, undefined);
     }
     this.emit('unit', { unitId: req.unitId, suspendedFor: s, reason: silent.message });
   }

@@ -3,61 +3,79 @@
  * id. Pure: no sockets. The transaction id is what lets a client send several requests before the first
  * answer; this module says which answer is whose, and which ones belong to nobody.
  */
-import type { ModbusReply, ModbusRequest } from './transport';
+import type { ModbusRequest, ReplyView } from './transport';
 
 /** MBAP header: transaction id, protocol id (0), length of what follows, unit id. */
 export const MBAP_HEADER = 7;
 /** Largest length field of a valid frame: unit id + a PDU of at most 253 bytes. */
 const MAX_LENGTH = 254;
 
-/** The bytes of one request with transaction id `tid`. */
-export function encodeRequest(tid: number, req: ModbusRequest): Buffer {
-  let pdu: Buffer;
+/** Bytes of the MBAP frame of `req`. */
+export function frameLength(req: ModbusRequest): number {
+  switch (req.fc) {
+    case 15:
+      return MBAP_HEADER + 6 + Math.ceil(req.values.length / 8);
+    case 16:
+      return MBAP_HEADER + 6 + 2 * req.values.length;
+    default:
+      return MBAP_HEADER + 5;
+  }
+}
+
+/**
+ * Writes the frame of one request with transaction id `tid` into `out` at `at` (frameLength(req) bytes
+ * must fit); returns where it ends. Into a caller's buffer: requests sent together share one.
+ */
+export function encodeRequestInto(out: Buffer, at: number, tid: number, req: ModbusRequest): number {
+  const length = frameLength(req);
+  if (at + length > out.length) throw new RangeError(`request of ${length} bytes does not fit`);
+  out.writeUInt16BE(tid, at);
+  out.writeUInt16BE(0, at + 2);
+  out.writeUInt16BE(length - 6, at + 4);
+  out[at + 6] = req.unitId;
+  const pdu = at + MBAP_HEADER;
+  out[pdu] = req.fc;
   switch (req.fc) {
     case 1:
     case 2:
     case 3:
     case 4:
-      pdu = Buffer.allocUnsafe(5);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.count, 3);
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.count, pdu + 3);
       break;
     case 5:
-      pdu = Buffer.allocUnsafe(5);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.value ? 0xff00 : 0, 3);
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.value ? 0xff00 : 0, pdu + 3);
       break;
     case 6:
-      pdu = Buffer.allocUnsafe(5);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.value & 0xffff, 3);
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.value & 0xffff, pdu + 3);
       break;
     case 15: {
       const bytes = Math.ceil(req.values.length / 8);
-      pdu = Buffer.alloc(6 + bytes);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.values.length, 3);
-      pdu[5] = bytes;
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.values.length, pdu + 3);
+      out[pdu + 5] = bytes;
+      out.fill(0, pdu + 6, pdu + 6 + bytes);
       req.values.forEach((v, i) => {
-        if (v) pdu[6 + (i >> 3)] |= 1 << (i & 7);
+        if (v) out[pdu + 6 + (i >> 3)] |= 1 << (i & 7);
       });
       break;
     }
     case 16:
-      pdu = Buffer.allocUnsafe(6 + 2 * req.values.length);
-      pdu.writeUInt16BE(req.address, 1);
-      pdu.writeUInt16BE(req.values.length, 3);
-      pdu[5] = 2 * req.values.length;
-      req.values.forEach((v, i) => pdu.writeUInt16BE(v & 0xffff, 6 + 2 * i));
+      out.writeUInt16BE(req.address, pdu + 1);
+      out.writeUInt16BE(req.values.length, pdu + 3);
+      out[pdu + 5] = 2 * req.values.length;
+      req.values.forEach((v, i) => out.writeUInt16BE(v & 0xffff, pdu + 6 + 2 * i));
       break;
   }
-  pdu[0] = req.fc;
-  const frame = Buffer.allocUnsafe(MBAP_HEADER + pdu.length);
-  frame.writeUInt16BE(tid, 0);
-  frame.writeUInt16BE(0, 2);
-  frame.writeUInt16BE(pdu.length + 1, 4);
-  frame[6] = req.unitId;
-  pdu.copy(frame, MBAP_HEADER);
+  return at + length;
+}
+
+/** The bytes of one request with transaction id `tid`. */
+export function encodeRequest(tid: number, req: ModbusRequest): Buffer {
+  const frame = Buffer.allocUnsafe(frameLength(req));
+  encodeRequestInto(frame, 0, tid, req);
   return frame;
 }
 
@@ -67,11 +85,25 @@ export function exceptionError(code: number): Error {
 }
 
 /**
- * The answer in `frame` (a whole MBAP frame) to `req`: registers, bits, undefined for a write, or an Error
- * (an exception, or a reply that disagrees with the request). Null when the frame is not an answer to
- * this request at all (another unit or function code): a foreign answer.
+ * Scratch memory the answers are decoded into, and its views by length, made once: an answer costs no
+ * allocation. Sized for the largest answer a frame can carry (251 data bytes).
  */
-export function decodeAnswer(frame: Buffer, req: ModbusRequest): ModbusReply | Error | null {
+const registers = new Uint16Array(126);
+const bits = new Uint8Array(8 * 251);
+const registerViews: Uint16Array[] = [];
+const bitViews: Uint8Array[] = [];
+
+function view<T extends Uint16Array | Uint8Array>(views: T[], all: T, n: number): T {
+  return (views[n] ??= all.subarray(0, n) as T);
+}
+
+/**
+ * The answer in `frame` (a whole MBAP frame) to `req`: registers, bits (0/1), undefined for a write, or
+ * an Error (an exception, or a reply that disagrees with the request). Registers and bits are a view of
+ * this module's scratch memory, valid until the next call (see ReplyView). Null when the frame is not an
+ * answer to this request at all (another unit or function code): a foreign answer.
+ */
+export function decodeAnswer(frame: Buffer, req: ModbusRequest): ReplyView | Error | null {
   const unitId = frame[6];
   const fc = frame[7];
   if (unitId !== req.unitId || (fc & 0x7f) !== req.fc) return null;
@@ -81,21 +113,23 @@ export function decodeAnswer(frame: Buffer, req: ModbusRequest): ModbusReply | E
     case 3:
     case 4: {
       const bytes = frame[8];
-      if (bytes !== 2 * req.count || pduLength !== 2 + bytes) {
-        return new Error(`data length error: expected ${req.count} registers, got ${bytes} bytes`);
+      const n = req.count;
+      if (bytes !== 2 * n || pduLength !== 2 + bytes) {
+        return new Error(`data length error: expected ${n} registers, got ${bytes} bytes`);
       }
-      const out = new Array<number>(req.count);
-      for (let i = 0, o = 9; i < req.count; i++, o += 2) out[i] = (frame[o] << 8) | frame[o + 1];
+      const out = view(registerViews, registers, n);
+      for (let i = 0, o = 9; i < n; i++, o += 2) out[i] = (frame[o] << 8) | frame[o + 1];
       return out;
     }
     case 1:
     case 2: {
       const bytes = frame[8];
-      if (bytes !== Math.ceil(req.count / 8) || pduLength !== 2 + bytes) {
-        return new Error(`data length error: expected ${req.count} bits, got ${bytes} bytes`);
+      const n = req.count;
+      if (bytes !== Math.ceil(n / 8) || pduLength !== 2 + bytes) {
+        return new Error(`data length error: expected ${n} bits, got ${bytes} bytes`);
       }
-      const out = new Array<boolean>(req.count);
-      for (let i = 0; i < req.count; i++) out[i] = (frame[9 + (i >> 3)] & (1 << (i & 7))) !== 0;
+      const out = view(bitViews, bits, n);
+      for (let i = 0; i < n; i++) out[i] = (frame[9 + (i >> 3)] >> (i & 7)) & 1;
       return out;
     }
     default:

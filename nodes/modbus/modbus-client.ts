@@ -21,7 +21,7 @@ export interface ModbusClientDef extends NodeDef {
   unitId: string | number;
   timeout: string | number;
   reconnectMax: string | number;
-  /** Requests sent before the first answer (Modbus TCP); empty = 1. */
+  /** Requests sent before the first answer (Modbus TCP), 1..MAX_IN_FLIGHT or "auto"; empty = 1. */
   maxInFlight?: string | number;
   /** Failed requests in a row, on different requests, that suspend a unit id; empty = 3. */
   suspendAfter?: string | number;
@@ -70,14 +70,14 @@ export default function register(RED: NodeAPI): void {
     let endpoint: Endpoint | undefined;
     let timeoutMs = DEFAULT_CONNECTION_OPTIONS.timeoutMs;
     let reconnectMaxMs = DEFAULT_CONNECTION_OPTIONS.reconnectMaxMs;
-    let maxInFlight = DEFAULT_CONNECTION_OPTIONS.maxInFlight;
+    let maxInFlight: number | 'auto' = DEFAULT_CONNECTION_OPTIONS.maxInFlight;
     let unitFailuresToSuspend = DEFAULT_CONNECTION_OPTIONS.unitFailuresToSuspend;
     try {
       endpoint = endpointOf(def);
       node.defaultUnitId = int(def.unitId ?? 1, 'unit id', 0, 255);
       timeoutMs = int(def.timeout || timeoutMs, 'timeout (ms)', 10, 60000);
       reconnectMaxMs = int(def.reconnectMax || reconnectMaxMs / 1000, 'longest reconnect delay (s)', 1, 3600) * 1000;
-      maxInFlight = int(def.maxInFlight || maxInFlight, 'max requests in flight', 1, MAX_IN_FLIGHT);
+      maxInFlight = String(def.maxInFlight ?? '').trim().toLowerCase() === 'auto' ? 'auto' : int(def.maxInFlight || 1, 'max requests in flight ("auto" or)', 1, MAX_IN_FLIGHT);
       unitFailuresToSuspend = int(def.suspendAfter || unitFailuresToSuspend, 'failed requests that suspend a unit id', 1, 100);
     } catch (err) {
       configError = err as ConfigError;
@@ -94,7 +94,9 @@ export default function register(RED: NodeAPI): void {
         // Pacing is the device's doing: said once per change, in the log, not per request.
         const connection = lease.resource;
         const onPacing = (p: Pacing): void => {
-          if (p.limit < p.max) node.warn(`${connection.name}: ${p.limit} of ${p.max} requests in flight: ${p.reason ?? 'paced down'}`);
+          if (p.setback) node.warn(`${connection.name}: ${p.limit} of ${p.max} requests in flight: ${p.reason ?? 'paced down'}`);
+          else if (p.auto) node.log(`${connection.name}: ${p.reason ?? `auto: ${p.limit} requests in flight`}`);
+          else if (p.limit < p.max) node.warn(`${connection.name}: ${p.limit} of ${p.max} requests in flight: ${p.reason ?? 'paced down'}`);
           else node.log(`${connection.name}: back to ${p.max} requests in flight`);
         };
         const onUnit = (u: { reason: string }): void => node.warn(u.reason);

@@ -9,9 +9,9 @@ import { getConfigNode } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
 import { guarded, onInput } from '../shared/guard';
 import { formatAddress } from '../tags/address';
-import type { ConnectionState } from './connection';
+import type { ConnectionState, ModbusConnection } from './connection';
 import type { ModbusClientNode } from './modbus-client';
-import type { ScanResult, TagReading } from './scanner';
+import type { Requester, ScanResult, TagReading } from './scanner';
 import type { PollClass } from './scanner';
 import { ChangeFilter, DEFAULT_CLASS, Scanner } from './scanner';
 import { MAX_SCANS_AT_ONCE, ScanSlots, scansAtOnce } from './scan-slots';
@@ -133,10 +133,13 @@ export default function register(RED: NodeAPI): void {
     const show = (fill: 'green' | 'yellow' | 'red' | 'grey', shape: 'dot' | 'ring', text: string): void => {
       const t = text.slice(0, 120);
       const key = `${fill} ${shape} ${t}`;
+      showingOk = -1;
       if (closed || key === shown) return;
       shown = key;
       node.status({ fill, shape, text: t });
     };
+    /** The in-flight limit the green "ok" status shows now (-1: another status): good scans at it build no text. */
+    let showingOk = -1;
     // Green only once a scan has completed on the link: a link that opens but answers nothing
     // (a black hole, a gateway whose device is off) must not look healthy.
     const showConnection = (state: ConnectionState): void => {
@@ -163,11 +166,13 @@ export default function register(RED: NodeAPI): void {
       }
 
       const err = result.firstError;
+      if (!err && showingOk === connection.inFlightLimit) return undefined;
       const p = connection.pacing;
-      const paced = p.limit < p.max ? `, ${p.limit} of ${p.max} in flight (paced)` : '';
+      const paced = p.auto ? `, auto: ${p.limit} in flight` : p.limit < p.max ? `, ${p.limit} of ${p.max} in flight (paced)` : '';
       if (!err) {
         reportedError = undefined;
         show('green', 'dot', `${tagCount} tags, ${requests} requests, ok${paced}`);
+        showingOk = p.limit;
         return undefined;
       }
       const staleFor = now - lastGood;
@@ -178,20 +183,28 @@ export default function register(RED: NodeAPI): void {
       return new Error(`${client.endpointName}: ${result.blocksFailed} of ${result.blocksOk + result.blocksFailed} requests failed: ${err}`);
     };
 
+    // One requester per connection, not one closure per scan.
+    let requesterOf: ModbusConnection | undefined;
+    let requester: Requester = () => undefined;
     /** One scan; its messages go to `send` in scan order, even when scans overlap. */
     const scan = (send: (msgs: NodeMessage[]) => void, base: NodeMessage): Promise<Error | undefined> => {
       // A scan that waited its turn past close: asking the client for its connection would open a new one.
       if (closed) return Promise.resolve(undefined);
       const connection = client.connection();
-      return scanner.scan((req, o) => connection.request(req, o), (result) => deliver(result, send, base));
+      if (requesterOf !== connection) {
+        requesterOf = connection;
+        requester = (req, o, listener) => connection.submit(req, o, listener);
+      }
+      return scanner.scan(requester, (result) => deliver(result, send, base));
     };
 
     // Scans overlap up to what keeps the device's requests in flight busy (scan-slots.ts), fewer while
     // the connection is paced down. A poll due while every slot is taken is skipped; messages wait
-    // their turn, but at most MAX_WAITING of them, so a flood of triggers cannot grow without bound.
-    const MAX_WAITING = 10;
+    // their turn, but at most MAX_WAITING of them, so a flood of triggers cannot grow without bound
+    // (as many as may run at once: a flow that keeps a device with many requests in flight busy).
+    const MAX_WAITING = MAX_SCANS_AT_ONCE;
     // Once closed, waiting scans drain at once (each ends without a request); the client is not asked.
-    const slots = new ScanSlots(() => (closed ? MAX_SCANS_AT_ONCE : scansAtOnce(client.connection().pacing.limit, requests)), MAX_WAITING);
+    const slots = new ScanSlots(() => (closed ? MAX_SCANS_AT_ONCE : scansAtOnce(client.connection().inFlightLimit, requests)), MAX_WAITING);
 
     let timer: NodeJS.Timeout | undefined;
     const poll = (): void => {

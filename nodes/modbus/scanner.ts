@@ -11,7 +11,7 @@ import type { Tag } from '../tags/tag';
 import type { Decoder, EngValue } from './codec';
 import type { ReadBlock, ReadPlan } from './plan';
 import { compileDecoders, decodeBlock, planReads } from './plan';
-import type { ModbusReply, ModbusRequest } from './transport';
+import type { ModbusRequest, ReplyListener, ReplyView } from './transport';
 import type { RequestOptions } from './connection';
 
 export type Quality = 'good' | 'uncertain' | 'bad';
@@ -51,7 +51,8 @@ export interface ScanResult {
   readonly finishedAt: number;
 }
 
-export type Requester = (req: ModbusRequest, options?: RequestOptions) => Promise<ModbusReply>;
+/** Sends one block read; `listener` is told its outcome once (the connection's submit()). */
+export type Requester = (req: ModbusRequest, options: RequestOptions, listener: ReplyListener) => void;
 
 /** How often the tags of a class are read, and how long one of their requests may wait. */
 export interface PollClass {
@@ -73,13 +74,6 @@ export interface ScannerOptions {
   readonly classOf?: (tag: Tag) => number;
 }
 
-/** What one block read of a scan got: the answer and when it came, or why there was none. */
-interface Outcome {
-  readonly reply?: NonNullable<ModbusReply>;
-  readonly at?: number;
-  readonly error?: string;
-}
-
 /** A planned block and the class it belongs to. */
 interface ClassBlock {
   readonly block: ReadBlock;
@@ -88,17 +82,68 @@ interface ClassBlock {
   readonly options: RequestOptions;
 }
 
+/** The listener of one block read of a run: tells the run which block answered. */
+class BlockListener implements ReplyListener {
+  constructor(
+    private readonly run: ScanRun,
+    private readonly k: number,
+  ) {}
+
+  reply(err: Error | null, view: ReplyView): void {
+    this.run.arrived(this.k, err, view);
+  }
+}
+
+/**
+ * One scan in progress: its answers decoded as they arrive, into its own values (scans overlap, and a
+ * scan's values are only ever its own answers). Runs are reused, scan after scan: a scan allocates
+ * nothing per block or per tag.
+ */
+class ScanRun {
+  /** Decoded values of this scan's answers, indexed like the tags. */
+  readonly values: EngValue[];
+  /** Per block of the plan (k): the error, or undefined with the answer's time in `at`. */
+  readonly errors: (string | undefined)[];
+  readonly at: number[];
+  readonly listeners: BlockListener[];
+  due: readonly ClassBlock[] = [];
+  /** Indexes (k) of the due blocks in the plan. */
+  dueIndex: readonly number[] = [];
+  startedAt = 0;
+  /** Answers still to come (one more while requests are being sent). */
+  remaining = 0;
+  resolve: (() => void) | undefined;
+
+  constructor(
+    private readonly scanner: Scanner,
+    tags: number,
+    blocks: number,
+  ) {
+    this.values = new Array<EngValue>(tags);
+    this.errors = new Array<string | undefined>(blocks).fill(undefined);
+    this.at = new Array<number>(blocks).fill(0);
+    this.listeners = Array.from({ length: blocks }, (_, k) => new BlockListener(this, k));
+  }
+
+  arrived(k: number, err: Error | null, view: ReplyView): void {
+    this.scanner.decodeInto(this, k, err, view);
+    if (--this.remaining === 0) this.resolve?.();
+  }
+}
+
 export class Scanner {
   readonly plan: ReadPlan;
   private readonly decoders: readonly Decoder<EngValue>[];
   private readonly values: (EngValue | null)[];
   private readonly times: number[];
   private readonly errors: (string | undefined)[];
-  private readonly scratch: EngValue[];
-
   private readonly readNow: boolean[];
   private readonly blocks: readonly ClassBlock[];
   readonly classes: readonly PollClass[];
+  /** The blocks due in a scan, per scan number modulo the classes' periods (computed once). */
+  private readonly dueCache = new Map<number, { due: ClassBlock[]; index: number[] }>();
+  private readonly period: number;
+  private readonly spare: ScanRun[] = [];
   private scans = 0;
   private failing = 0;
   /** Settles when the last scan started has been committed: the next one commits after it. */
@@ -132,7 +177,25 @@ export class Scanner {
     this.times = tags.map(() => 0);
     this.errors = tags.map(() => undefined);
     this.readNow = tags.map(() => false);
-    this.scratch = new Array<EngValue>(tags.length);
+    // Which blocks are due repeats with the least common multiple of the periods (bounded: beyond, no cache).
+    this.period = this.classes.reduce((l, c) => (l * c.every) / gcd(l, c.every), 1);
+  }
+
+  /** The blocks due in scan n: the same few sets over and over, built once each. */
+  private dueIn(n: number): { due: ClassBlock[]; index: number[] } {
+    const key = this.period <= 10000 ? n % this.period : -1;
+    let d = key >= 0 ? this.dueCache.get(key) : undefined;
+    if (!d) {
+      d = { due: [], index: [] };
+      this.blocks.forEach((b, k) => {
+        if (n % b.cls.every === 0) {
+          d!.due.push(b);
+          d!.index.push(k);
+        }
+      });
+      if (key >= 0) this.dueCache.set(key, d);
+    }
+    return d;
   }
 
   /**
@@ -145,62 +208,82 @@ export class Scanner {
    * is the one of the scan delivered before. The arrays of the result are valid only during `use`.
    */
   async scan<T>(request: Requester, use: (result: ScanResult) => T): Promise<T> {
-    const startedAt = this.now();
-    const n = this.scans++;
+    const run = this.spare.pop() ?? new ScanRun(this, this.tags.length, this.blocks.length);
+    run.startedAt = this.now();
+    const { due, index } = this.dueIn(this.scans++);
+    run.due = due;
+    run.dueIndex = index;
     const before = this.tail;
     let release!: () => void;
     this.tail = new Promise<void>((r) => (release = r));
     try {
-      const due: ClassBlock[] = [];
-      for (const b of this.blocks) if (n % b.cls.every === 0) due.push(b);
-      const outcomes = await Promise.all(due.map((b) => this.read(request, b)));
+      const answered = new Promise<void>((r) => (run.resolve = r));
+      // One more than the blocks until all are sent: an answer told at once (a refusal) cannot end the run early.
+      run.remaining = due.length + 1;
+      for (let i = 0; i < due.length; i++) request(due[i].request, due[i].options, run.listeners[index[i]]);
+      if (--run.remaining === 0) run.resolve?.();
+      await answered;
       await before;
-      return use(this.commit(due, outcomes, startedAt));
+      return use(this.commit(run));
     } finally {
+      run.resolve = undefined;
+      this.spare.push(run);
       release();
     }
   }
 
-  private read(request: Requester, b: ClassBlock): Promise<Outcome> {
-    return request(b.request, b.options).then(
-      (reply): Outcome => (reply ? { reply, at: this.now() } : { error: `empty answer to FC${b.block.functionCode} at ${b.block.start}` }),
-      (err: unknown): Outcome => ({ error: err instanceof Error ? err.message : String(err) }),
-    );
+  /** One block's answer into its run: decoded now, while the answer's view is valid. */
+  decodeInto(run: ScanRun, k: number, err: Error | null, view: ReplyView): void {
+    const block = this.blocks[k].block;
+    if (err) {
+      run.errors[k] = err.message;
+      return;
+    }
+    if (!view) {
+      run.errors[k] = `empty answer to FC${block.functionCode} at ${block.start}`;
+      return;
+    }
+    try {
+      decodeBlock(block, this.decoders, view, run.values);
+      run.errors[k] = undefined;
+      run.at[k] = this.now();
+    } catch (e) {
+      run.errors[k] = e instanceof Error ? e.message : String(e);
+    }
   }
 
-  /** Decodes one scan's answers into the tags' state, in scan order (see scan()). */
-  private commit(due: readonly ClassBlock[], outcomes: readonly Outcome[], startedAt: number): ScanResult {
+  /** One scan's decoded answers into the tags' state, in scan order (see scan()). */
+  private commit(run: ScanRun): ScanResult {
     let ok = 0;
     let failed = 0;
     let firstError: string | undefined;
+    const { due, dueIndex } = run;
     this.readNow.fill(false);
-    for (let k = 0; k < due.length; k++) {
-      const block = due[k].block;
-      const o = outcomes[k];
-      for (const item of block.items) this.readNow[item.tagIndex] = true;
-      let error = o.error;
-      if (o.reply) {
-        try {
-          decodeBlock(block, this.decoders, o.reply, this.scratch);
-        } catch (err) {
-          error = err instanceof Error ? err.message : String(err);
-        }
-      }
+    for (let d = 0; d < due.length; d++) {
+      const items = due[d].block.items;
+      const k = dueIndex[d];
+      const error = run.errors[k];
       if (error === undefined) {
-        const at = o.at ?? this.now();
-        for (const item of block.items) {
-          this.values[item.tagIndex] = this.scratch[item.tagIndex];
-          this.times[item.tagIndex] = at;
-          if (this.errors[item.tagIndex] !== undefined) this.failing--;
-          this.errors[item.tagIndex] = undefined;
+        const at = run.at[k];
+        for (let i = 0; i < items.length; i++) {
+          const t = items[i].tagIndex;
+          this.readNow[t] = true;
+          this.values[t] = run.values[t];
+          this.times[t] = at;
+          if (this.errors[t] !== undefined) {
+            this.failing--;
+            this.errors[t] = undefined;
+          }
         }
         ok++;
       } else {
         failed++;
         firstError ??= error;
-        for (const item of block.items) {
-          if (this.errors[item.tagIndex] === undefined) this.failing++;
-          this.errors[item.tagIndex] = error;
+        for (let i = 0; i < items.length; i++) {
+          const t = items[i].tagIndex;
+          this.readNow[t] = true;
+          if (this.errors[t] === undefined) this.failing++;
+          this.errors[t] = error;
         }
       }
     }
@@ -213,7 +296,7 @@ export class Scanner {
       blocksFailed: failed,
       failingTags: this.failing,
       firstError,
-      startedAt,
+      startedAt: run.startedAt,
       finishedAt: this.now(),
     };
   }
@@ -226,6 +309,10 @@ export class Scanner {
       ? { tag, value: result.values[i], quality: 'good', timestamp: result.times[i] }
       : { tag, value: result.values[i], quality: 'bad', timestamp: result.times[i], error };
   }
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 function readRequest(block: ReadBlock): ModbusRequest {

@@ -42,21 +42,52 @@ export type ModbusRequest =
 /** Registers (FC 3, 4) or bits (FC 1, 2) read; undefined for writes. */
 export type ModbusReply = readonly number[] | readonly boolean[] | undefined;
 
+/**
+ * A read's answer as a transport hands it over: registers, or bits (booleans or 0/1); undefined for a
+ * write. Valid only during the call it is given to (it may be a view of the transport's scratch
+ * memory, overwritten by the next answer): decode it there, or copy it (replyOf).
+ */
+export type ReplyView = ArrayLike<number> | ArrayLike<boolean> | undefined;
+
+/**
+ * Told the outcome of one request, exactly once: an error, or the answer. An object rather than a
+ * closure so that callers on the hot path reuse theirs instead of allocating one per request.
+ */
+export interface ReplyListener {
+  reply(err: Error | null, view: ReplyView): void;
+}
+
+/** A copy of a borrowed answer that may be kept (plain arrays; bits as booleans). */
+export function replyOf(req: ModbusRequest, view: ReplyView): ModbusReply {
+  if (view === undefined) return undefined;
+  if (req.fc === 1 || req.fc === 2) return Array.from(view as ArrayLike<number | boolean>, Boolean);
+  return Array.from(view as ArrayLike<number>);
+}
+
+/** The promise form of Transport.send, for callers off the hot path. */
+export function requestOf(transport: Pick<Transport, 'send'>, req: ModbusRequest, timeoutMs: number): Promise<ModbusReply> {
+  return new Promise((resolve, reject) =>
+    transport.send(req, timeoutMs, {
+      reply: (err, view) => (err ? reject(err) : resolve(replyOf(req, view))),
+    }),
+  );
+}
+
 export interface Transport {
   /** Rejects if the link cannot be opened, or is lost while opening. */
   open(): Promise<void>;
   /** Closes and releases the socket or port, rejecting what is still waiting; safe to call twice. */
   close(): Promise<void>;
   /**
-   * Settles always: with the answer, the device's exception, a timeout (errno ETIMEDOUT) or a link error.
-   * `timeoutMs` overrides the transport's answer timeout for this request (a slow register).
+   * Sends one request; `listener` is told its outcome once, never during this call: the answer, the
+   * device's exception, a timeout after `timeoutMs` (errno ETIMEDOUT) or a link error.
    */
-  request(req: ModbusRequest, timeoutMs?: number): Promise<ModbusReply>;
+  send(req: ModbusRequest, timeoutMs: number, listener: ReplyListener): void;
   /** Requests the link may carry at once: 1 for RTU (no transaction id), more for Modbus TCP. */
   readonly maxInFlight: number;
   /** Answers dropped because no waiting request was theirs, since the link was opened. */
   dropped(): DroppedAnswers;
-  /** Called once when an opened link is lost (socket ended or reset, port unplugged). */
+  /** Called once when an opened link is lost (socket ended or reset, port unplugged), before the requests it held fail. */
   onLost(listener: (err: Error) => void): void;
   /**
    * After a request got no valid answer (timeout, malformed reply): true when bytes of that answer may
@@ -197,8 +228,9 @@ export class ModbusSerialTransport implements Transport {
   private end(err: Error): void {
     if (this.ended) return;
     this.ended = err;
-    for (const fail of [...this.waiting]) fail(err);
+    // The connection first, while it still sees how many were in flight (a device that closes on a crowd).
     if (this.opened) this.lostListener?.(err);
+    for (const fail of [...this.waiting]) fail(err);
   }
 
   close(): Promise<void> {
@@ -247,47 +279,53 @@ export class ModbusSerialTransport implements Transport {
     return NO_DROPS;
   }
 
-  request(req: ModbusRequest, timeoutMs = this.timeoutMs): Promise<ModbusReply> {
-    if (this.ended || !this.opened) return Promise.reject(this.ended ?? new Error('link not open'));
+  send(req: ModbusRequest, timeoutMs: number, listener: ReplyListener): void {
+    if (this.ended || !this.opened) {
+      const err = this.ended ?? new Error('link not open');
+      queueMicrotask(() => listener.reply(err, undefined));
+      return;
+    }
     const port = (this.client as unknown as { _port?: PortInternals })._port;
     // Bytes that came before the request was sent are never its answer (RTU searches its buffer).
     if (port?._buffer && port._buffer.length > 0) port._buffer = Buffer.alloc(0);
-    return new Promise<ModbusReply>((resolve, reject) => {
-      const finish = (err: Error | null, data?: ModbusReply): void => {
-        if (!this.waiting.delete(fail)) return;
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve(data);
-      };
-      const fail = (err: Error): void => finish(err);
-      this.waiting.add(fail);
-      const timer = setTimeout(() => finish(timeoutError(timeoutMs)), timeoutMs);
-      const read = (err: Error | null, res?: { data: number[] | boolean[] }): void => finish(err ? toError(err) : null, res?.data);
-      const written = (err: Error | null): void => finish(err ? toError(err) : null);
-      const c = this.client;
-      try {
-        switch (req.fc) {
-          case 1:
-            return c.writeFC1(req.unitId, req.address, req.count, read);
-          case 2:
-            return c.writeFC2(req.unitId, req.address, req.count, read);
-          case 3:
-            return c.writeFC3(req.unitId, req.address, req.count, read);
-          case 4:
-            return c.writeFC4(req.unitId, req.address, req.count, read);
-          case 5:
-            return c.writeFC5(req.unitId, req.address, req.value, written);
-          case 6:
-            return c.writeFC6(req.unitId, req.address, req.value, written);
-          case 15:
-            return c.writeFC15(req.unitId, req.address, [...req.values], written);
-          case 16:
-            return c.writeFC16(req.unitId, req.address, [...req.values], written);
-        }
-      } catch (err) {
-        finish(toError(err));
+    const finish = (err: Error | null, data?: ModbusReply): void => {
+      if (!this.waiting.delete(fail)) return;
+      clearTimeout(timer);
+      listener.reply(err, data);
+    };
+    const fail = (err: Error): void => finish(err);
+    this.waiting.add(fail);
+    const timer = setTimeout(() => finish(timeoutError(timeoutMs)), timeoutMs);
+    const read = (err: Error | null, res?: { data: number[] | boolean[] }): void => finish(err ? toError(err) : null, res?.data);
+    const written = (err: Error | null): void => finish(err ? toError(err) : null);
+    const c = this.client;
+    // modbus-serial may call back at once (port not open): never during send, as the interface says.
+    const later =
+      <T>(f: (err: Error | null, res?: T) => void) =>
+      (err: Error | null, res?: T): void =>
+        queueMicrotask(() => f(err, res));
+    try {
+      switch (req.fc) {
+        case 1:
+          return c.writeFC1(req.unitId, req.address, req.count, later(read));
+        case 2:
+          return c.writeFC2(req.unitId, req.address, req.count, later(read));
+        case 3:
+          return c.writeFC3(req.unitId, req.address, req.count, later(read));
+        case 4:
+          return c.writeFC4(req.unitId, req.address, req.count, later(read));
+        case 5:
+          return c.writeFC5(req.unitId, req.address, req.value, later(written));
+        case 6:
+          return c.writeFC6(req.unitId, req.address, req.value, later(written));
+        case 15:
+          return c.writeFC15(req.unitId, req.address, [...req.values], later(written));
+        case 16:
+          return c.writeFC16(req.unitId, req.address, [...req.values], later(written));
       }
-    });
+    } catch (err) {
+      queueMicrotask(() => finish(toError(err)));
+    }
   }
 }
 

@@ -4,7 +4,8 @@
  * A tag value (the hub's convention): `msg.topic` = tag name, `msg.payload` = value, `msg.timestamp` =
  * source time in ms, `msg.quality` = good | uncertain | bad. One message per scan: `msg.payload` is an
  * object of tag name -> value with `msg.timestamp`, per-tag quality and time in `msg.readings[name]`
- * (OPC UA) or failed tags in `msg.errors[name]` (Modbus). Tags the node does not map are ignored; a
+ * (OPC UA) or failed tags in `msg.errors[name]` (Modbus). A scan's tags that the node does not map are
+ * ignored; a single value under a topic the node does not know (a mistyped tag name) is `unknown-topic`; a
  * sample of bad quality is not applied (it proves nothing, so silence turns into "no data"); a sample
  * without a timestamp is stamped with the hub's clock on arrival. A mapped tag's value or time that is no
  * value at all (an object, an array, a Buffer, a text over MAX_TEXT characters) is refused here, and a
@@ -37,10 +38,15 @@ export type ParsedMessage =
   | { readonly kind: 'report' }
   /** The machine's link is alive without a new value (fh-opcua-subscribe's keep-alive). */
   | { readonly kind: 'alive' }
+  /** A single value under a topic that is neither a mapped tag nor a control topic. */
+  | { readonly kind: 'unknown-topic'; readonly topic: string }
   /** A message the node cannot read at all (e.g. an assign-reason without a payload object). */
   | { readonly kind: 'invalid'; readonly message: string; readonly input: string };
 
 type Msg = Readonly<Record<string, unknown>>;
+
+/** The topics of control messages (they cannot be tag names). */
+export const CONTROL_TOPICS = ['assign-reason', 'tick', 'report', 'alive'] as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer);
 
@@ -195,7 +201,7 @@ function parse(msg: Msg, mapping: InputMapping, now: number, read: Reader): Pars
 
   // One object per scan.
   const payload = read('msg.payload', () => msg.payload);
-  if (!isRecord(payload)) return { kind: 'samples', samples, badQuality, refused };
+  if (!isRecord(payload)) return topic !== undefined ? { kind: 'unknown-topic', topic } : { kind: 'samples', samples, badQuality, refused };
   const readingsOf = read('msg.readings', () => msg.readings);
   const errorsOf = read('msg.errors', () => msg.errors);
   const readings = isRecord(readingsOf) ? readingsOf : undefined;

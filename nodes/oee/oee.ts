@@ -20,7 +20,7 @@ import { Engine } from './engine';
 import type { Notice } from './events';
 import type { StopView } from './figures';
 import { SourceClock } from './clock';
-import { describeValue, parseMessage } from './input';
+import { CONTROL_TOPICS, describeValue, parseMessage } from './input';
 import type { Sample } from './input';
 import type { NodeSetup, OeeNodeProps } from './node-config';
 import { readNodeProps } from './node-config';
@@ -46,7 +46,13 @@ const STATUS = {
   shift: '__state__ · OEE __oee__ · __shift__',
   noShift: '__state__ · no shift',
   error: '__error__',
+  unknownTopic: 'unknown topic "__topic__" ignored',
 } as const;
+
+/** Topics warned about are remembered up to this many (a flow sending random topics must not grow memory). */
+const MAX_WARNED_TOPICS = 100;
+/** Mapped tags named in the warning before "and N more". */
+const LISTED_TAGS = 12;
 
 const STATE_LOOK: Record<MachineState, { fill: 'green' | 'yellow' | 'red' | 'blue' | 'grey'; shape: 'dot' | 'ring' }> = {
   running: { fill: 'green', shape: 'dot' },
@@ -184,10 +190,10 @@ export default function register(RED: NodeAPI): void {
       const text = shift === null ? t('noShift', { state: stateText(state) }) : t('shift', { state: stateText(state), oee: lastOee ?? '–', shift: shift.name });
       show({ ...STATE_LOOK[state], text });
     };
-    const showError = (text: string): void => {
+    const showError = (text: string, fill: 'red' | 'yellow' = 'red'): void => {
       errorUntil = Date.now() + ERROR_HOLD_MS;
       shown = '';
-      show({ fill: 'red', shape: 'ring', text: t('error', { error: text }) });
+      show({ fill, shape: 'ring', text: fill === 'red' ? t('error', { error: text }) : text });
       clearTimeout(errorTimer);
       errorTimer = setTimeout(
         guarded(node, () => {
@@ -224,7 +230,7 @@ export default function register(RED: NodeAPI): void {
       const p = msg.payload as { shift: unknown; state: string };
       // Between shifts only a change of state is news.
       const idle = p.shift === null ? `${p.state}` : '';
-      if (idle === '' || idle !== lastIdle) node.send([msg, null, null]);
+      if (idle === '' || idle !== lastIdle) void emit([msg, null, null], (msgs) => node.send(msgs), false);
       lastIdle = idle;
       refreshStatus();
     };
@@ -243,13 +249,15 @@ export default function register(RED: NodeAPI): void {
         );
     };
 
-    // Notices go out in order. A batch that announces a new stop id is written to disk first
-    // (write-ahead), so that after a crash no stop id that went out is given to another stop.
+    // Everything goes out in order. A batch that announces a new stop id is written to disk first
+    // (write-ahead), and figures (which name the open stop, and list the stops on a report request)
+    // wait behind it, so that after a crash no stop id that went out is given to another stop.
+    // Returns the pending send, or undefined when the messages went out at once.
     let outgoing: Promise<void> | undefined;
-    const emit = (out: (NodeMessage[] | null)[], send: (msgs: (NodeMessage | NodeMessage[] | null)[]) => void, durable: boolean): void => {
+    const emit = (out: (NodeMessage | NodeMessage[] | null)[], send: (msgs: (NodeMessage | NodeMessage[] | null)[]) => void, durable: boolean): Promise<void> | undefined => {
       if (!durable && outgoing === undefined) {
         send(out);
-        return;
+        return undefined;
       }
       const before = outgoing ?? Promise.resolve();
       const written = durable ? saver.saveNow() : Promise.resolve();
@@ -260,6 +268,7 @@ export default function register(RED: NodeAPI): void {
       void p.finally(() => {
         if (outgoing === p) outgoing = undefined;
       });
+      return p;
     };
 
     /** After the engine changed: notices out, the state saved soon, figures soon. */
@@ -270,7 +279,7 @@ export default function register(RED: NodeAPI): void {
         ends = [];
         const durable = newStop;
         newStop = false;
-        emit(out, send, durable);
+        void emit(out, send, durable);
         changed = true;
       }
       if (!changed) return;
@@ -283,6 +292,21 @@ export default function register(RED: NodeAPI): void {
     };
 
     // ---- input ---------------------------------------------------------------------------------
+
+    // A mistyped topic is ignored with a word: a warning status each time, a log line once per topic.
+    const warnedTopics = new Set<string>();
+    const warnUnknownTopic = (topic: string): void => {
+      const shortTopic = topic.length > 60 ? `${topic.slice(0, 60)}...` : topic;
+      showError(t('unknownTopic', { topic: shortTopic }), 'yellow');
+      if (warnedTopics.has(topic) || warnedTopics.size >= MAX_WARNED_TOPICS) return;
+      warnedTopics.add(topic);
+      const tags = [...mapping.roles].map(([tag, role]) => `${tag} (${role})`);
+      const listed = tags.length > LISTED_TAGS ? `${tags.slice(0, LISTED_TAGS).join(', ')} and ${tags.length - LISTED_TAGS} more` : tags.join(', ');
+      node.warn(
+        `${machine}: topic "${shortTopic}" is not a tag this node maps nor a control topic; message ignored (warned once per topic). ` +
+          `Accepted: ${listed || 'no mapped tags'}; control topics ${CONTROL_TOPICS.join(', ')}; or one scan object in msg.payload.`,
+      );
+    };
 
     /** Why a first sample cannot start the engine (its time is not plausible by the hub's clock). */
     const firstSampleProblem = (s: Sample, now: number): OeeInputError | null => {
@@ -333,14 +357,19 @@ export default function register(RED: NodeAPI): void {
       switch (parsed.kind) {
         case 'report': {
           const reply = { ...msg, ...figures(true) } as NodeMessage;
-          send([reply, null, null]);
+          const pending = emit([reply, null, null], send, false);
           refreshStatus();
-          done();
+          if (pending === undefined) done();
+          else void pending.then(() => done());
           return;
         }
         case 'invalid':
           errors.push(new OeeInputError(parsed.message, 'bad-message', parsed.input));
           break;
+        case 'unknown-topic':
+          warnUnknownTopic(parsed.topic);
+          done();
+          return;
         case 'assign': {
           if (engine === null) {
             errors.push(new OeeInputError(`assign-reason: stop ${describeValue(parsed.stopId)} is not a stop this node keeps (no sample yet); assignment ignored (unknown-stop)`, 'unknown-stop', 'assign-reason'));

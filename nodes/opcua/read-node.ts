@@ -45,7 +45,7 @@ export function startReadNode(RED: NodeAPI, node: Node, def: OpcUaReadDef): void
       const session = endpoint.session();
       const values = await session.read(targets.map((t) => t.nodeId));
       const now = Date.now();
-      const items = targets.map((target, i) => ({ target, reading: readingOf(values[i], now, target.tag?.scaling) }));
+      const items = targets.map((target, i) => ({ target, reading: readingOf(values[i], now, target.tag) }));
       const base = msg as NodeMessage & Record<string, unknown>;
       const out = output === 'object' ? [{ ...base, ...objectMessage(items) }] : items.map((i) => ({ ...base, ...valueMessage(i.target, i.reading) }));
       send([out as NodeMessage[]]);

@@ -140,7 +140,7 @@ export function startSubscribeNode(RED: NodeAPI, node: Node, def: OpcUaSubscribe
         if (closed) return;
         const target = targets[index];
         if (failed.delete(target.name)) show();
-        const reading = readingOf(dv, Date.now(), target.tag?.scaling);
+        const reading = readingOf(dv, Date.now(), target.tag);
         if (output === 'batch') {
           batch.push({ target, reading });
           if (!flushing) {

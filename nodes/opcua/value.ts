@@ -4,6 +4,8 @@
  */
 import type { DataValue, StatusCode, Variant } from 'node-opcua-client';
 import { DataType, VariantArrayType } from 'node-opcua-client';
+import type { PrecisionSource } from '../tags/precision';
+import { valueRounding } from '../tags/precision';
 import type { Scaling } from '../tags/tag';
 
 export type Quality = 'good' | 'uncertain' | 'bad';
@@ -24,12 +26,15 @@ export interface Reading {
   readonly serverTimestamp?: number;
 }
 
-export function readingOf(dv: DataValue, receivedAt: number, scaling?: Scaling): Reading {
+/** `tag`: the tag map's entry of the variable (its scaling and precision), when it has one. */
+export function readingOf(dv: DataValue, receivedAt: number, tag?: PrecisionSource): Reading {
   const source = dv.sourceTimestamp?.getTime();
   const server = dv.serverTimestamp?.getTime();
   const raw = jsValue(dv.value);
+  const scaled = tag?.scaling ? scale(raw, tag.scaling) : raw;
+  const round = tag && valueRounding(tag);
   return {
-    value: scaling ? scale(raw, scaling) : raw,
+    value: round ? roundValue(scaled, round) : scaled,
     quality: qualityOf(dv.statusCode),
     statusCode: dv.statusCode.name,
     timestamp: source || server || receivedAt,
@@ -42,6 +47,13 @@ export function scale(value: unknown, s: Scaling): unknown {
   if (typeof value === 'number') return value * s.gain + s.offset;
   if (typeof value === 'bigint') return Number(value) * s.gain + s.offset;
   if (Array.isArray(value)) return value.map((v) => scale(v, s));
+  return value;
+}
+
+/** Numbers rounded element-wise (arrays too); other values pass through. */
+function roundValue(value: unknown, round: (n: number) => number): unknown {
+  if (typeof value === 'number') return round(value);
+  if (Array.isArray(value)) return value.map((v) => roundValue(v, round));
   return value;
 }
 

@@ -2,12 +2,13 @@
  * Tag maps as CSV, the way technicians exchange them with Excel (RFC 4180 plus Excel's habits:
  * UTF-8 BOM, `;` separator in European locales, CRLF, a `sep=;` first line).
  *
- * parseCsv only splits cells; validateRows judges them. Row numbers in errors are data rows
- * (the header is row 0), which equals the Excel row number minus one.
+ * parseCsv only splits cells; validateRows judges them. Row numbers in TagErrors are data rows
+ * (the header is row 0), as in the editor's table; an error shown about a file names its line as a
+ * spreadsheet does (header = line 1, so data row N is line N + 1): formatCsvError, csvLines.
  */
 import { TAG_COLUMNS } from './tag';
 import type { TagColumn, TagRow } from './tag';
-import { DEFAULT_MAX_ROWS, sortErrors } from './validate';
+import { DEFAULT_MAX_ROWS, formatTagError, sortErrors } from './validate';
 import type { TagError } from './validate';
 
 export type CsvSeparator = ',' | ';';
@@ -127,6 +128,19 @@ export function parseCsv(input: string | Uint8Array, options: ParseCsvOptions = 
     rows.push(cells);
   }
   return { rows, errors: sortErrors(errors), separator };
+}
+
+/**
+ * An error text about data rows, renumbered as the file's lines: `row 15` becomes `line 16` (the header
+ * is line 1), also where a message names another row ("row 3 is already named ...").
+ */
+export function csvLines(text: string): string {
+  return text.replace(/\brow (\d+)\b/g, (_, n: string) => `line ${Number(n) + 1}`);
+}
+
+/** `line 16, column "dataType": ...`, the line a spreadsheet shows; file-wide errors have no line. */
+export function formatCsvError(e: TagError): string {
+  return csvLines(formatTagError(e));
 }
 
 function fileError(message: string): TagError {

@@ -101,6 +101,8 @@ export interface Tag {
   /** Undefined = no scaling. */
   readonly scaling?: Scaling;
   readonly unit: string;
+  /** Decimals the engineering value is rounded to; undefined = derived (see precision.ts). */
+  readonly decimals?: number;
   readonly access: Access;
   /** Absolute dead band in engineering units; 0 = report every change. */
   readonly deadband: number;
@@ -121,6 +123,7 @@ export const TAG_COLUMNS = [
   'engLow',
   'engHigh',
   'unit',
+  'decimals',
   'access',
   'deadband',
   'description',

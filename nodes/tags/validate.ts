@@ -6,6 +6,7 @@
  * that are not named by any error, which is handy for previews but not a map to deploy.
  */
 import { MAX_REGISTER, areaNoun, formatAddress, parseAddress, registerCount } from './address';
+import { MAX_DECIMALS } from './precision';
 import { BYTE_ORDERS, DATA_TYPES, TAG_COLUMNS } from './tag';
 import type { Access, ByteOrder, DataType, ModbusAddress, Scaling, Tag, TagAddress, TagColumn, TagRow } from './tag';
 
@@ -134,6 +135,7 @@ export function rowOf(tag: Tag): TagRow {
     }
   }
   if (tag.unit !== '') row.unit = tag.unit;
+  if (tag.decimals !== undefined) row.decimals = String(tag.decimals);
   if (tag.access !== 'read') row.access = tag.access;
   if (tag.deadband !== 0) row.deadband = String(tag.deadband);
   if (tag.description !== '') row.description = tag.description;
@@ -166,6 +168,7 @@ function checkRow(raw: unknown, fail: Fail): RowResult | undefined {
   const length = checkLength(cells.length, dataType, address, fail);
   const scaling = checkScaling(cells, dataType, fail);
   const unit = checkText(cells.unit, 'unit', MAX_UNIT_LENGTH, fail);
+  const decimals = checkDecimals(cells.decimals, dataType, fail);
   const access = checkAccess(cells.access, address, fail);
   const deadband = checkDeadband(cells.deadband, dataType, fail);
   const description = checkText(cells.description, 'description', MAX_DESCRIPTION_LENGTH, fail);
@@ -180,6 +183,7 @@ function checkRow(raw: unknown, fail: Fail): RowResult | undefined {
     dataType === undefined ||
     order === undefined ||
     unit === undefined ||
+    decimals === null ||
     access === undefined ||
     deadband === undefined ||
     description === undefined
@@ -190,6 +194,7 @@ function checkRow(raw: unknown, fail: Fail): RowResult | undefined {
   if (device !== '') tag.device = device;
   if (length !== undefined) tag.length = length;
   if (scaling !== undefined) tag.scaling = scaling;
+  if (decimals !== undefined) tag.decimals = decimals;
   return { name, tag };
 }
 
@@ -416,6 +421,21 @@ function checkDeadband(value: string | undefined, dataType: DataType | undefined
   if (n < 0) return fail('deadband', `deadband ${n} is negative`);
   if (n > 0 && (dataType === 'bool' || dataType === 'string')) {
     return fail('deadband', `deadband does not apply to ${dataType} tags`);
+  }
+  return n;
+}
+
+/** Undefined = not declared (derived at run time, precision.ts); null = an error, reported through `fail`. */
+function checkDecimals(value: string | undefined, dataType: DataType | undefined, fail: Fail): number | undefined | null {
+  if (value === undefined) return undefined;
+  const n = parseNumberCell(value);
+  if (n === undefined || !Number.isInteger(n) || n < 0 || n > MAX_DECIMALS) {
+    fail('decimals', `decimals "${value}" must be a whole number from 0 to ${MAX_DECIMALS}`);
+    return null;
+  }
+  if (dataType === 'bool' || dataType === 'string') {
+    fail('decimals', `decimals do not apply to ${dataType} tags`);
+    return null;
   }
   return n;
 }

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +19,7 @@ import type { ErpConnectionNode } from '../../nodes/erp/erp-connection';
 import postNode from '../../nodes/erp/erp-post';
 import { FaultProxy } from '../support/fault-proxy';
 import { tempDir } from '../support/hub-process';
-import { statusMatching, useTestRuntime } from '../support/node-red';
+import { statusMatching, useTestRuntime, outputOrError } from '../support/node-red';
 import { RestTestServer } from './servers/rest';
 import { until } from './support/harness';
 
@@ -41,26 +40,7 @@ function flow(baseUrl: string, extra: Record<string, unknown> = {}, post: Record
 }
 const CREDS = { erp: { token: 'static-token' } };
 
-/** Sends a message; resolves with the first output message or the error given to done(). */
-function post(node: Node, accepted: Node, msg: Msg): Promise<{ msg?: Msg; error?: string }> {
-  return new Promise((resolve) => {
-    const onOut = (m: Msg): void => {
-      cleanup();
-      resolve({ msg: m });
-    };
-    const onError = (call: { args: unknown[] }): void => {
-      cleanup();
-      resolve({ error: String(call.args[0]) });
-    };
-    const cleanup = (): void => {
-      accepted.removeListener('input', onOut);
-      (node as unknown as EventEmitter).removeListener('call:error', onError);
-    };
-    accepted.on('input', onOut);
-    (node as unknown as EventEmitter).on('call:error', onError);
-    node.receive(msg);
-  });
-}
+const post = (node: Node, out: Node, msg: Msg): Promise<{ msg?: Msg; error?: string }> => outputOrError(node, out, msg);
 
 describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
   const userDir = useTestRuntime('erp-node');

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type { ModbusRequestError } from '../../nodes/modbus/connection';
 import { DEFAULT_CONNECTION_OPTIONS, ModbusConnection } from '../../nodes/modbus/connection';
-import type { Endpoint, ModbusReply, ModbusRequest, Transport } from '../../nodes/modbus/transport';
+import type { Endpoint, ModbusReply, ModbusRequest, ReplyListener, Transport } from '../../nodes/modbus/transport';
 import { createTransport } from '../../nodes/modbus/transports';
 import { FaultProxy } from '../support/fault-proxy';
 import { startModbusServer } from '../support/modbus-server';
@@ -215,10 +215,9 @@ for (const kind of ['tcp', 'rtu-over-tcp'] as const) {
         outOfStep: () => t.outOfStep(),
         maxInFlight: t.maxInFlight,
         dropped: () => t.dropped(),
-        request: (req: ModbusRequest, ms?: number) => {
-          if (req.address !== 30 || !lose) return t.request(req, ms);
+        send: (req: ModbusRequest, ms: number, listener: ReplyListener) => {
+          if (req.address !== 30 || !lose) return t.send(req, ms, listener);
           lose = false;
-          return new Promise<ModbusReply>(() => undefined);
         },
       }));
       const states: string[] = [];

@@ -3,7 +3,6 @@
  * reversed, read-back, refusals that write nothing, and the audit log.
  */
 import assert from 'node:assert/strict';
-import type { EventEmitter } from 'node:events';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import type { TestFlows } from 'node-red-node-test-helper';
@@ -16,7 +15,7 @@ import { AuditLog } from '../../nodes/shared/audit-log';
 import type { TagRow } from '../../nodes/tags/tag';
 import type { ModbusTestServer } from '../support/modbus-server';
 import { startModbusServer } from '../support/modbus-server';
-import { useTestRuntime } from '../support/node-red';
+import { useTestRuntime, outputOrError } from '../support/node-red';
 
 
 const ROWS: TagRow[] = [
@@ -42,26 +41,7 @@ function flow(port: number, readBack = true): TestFlows {
   return nodes as TestFlows;
 }
 
-/** Sends a message; resolves with the output message or the error given to done(). */
-function write(node: Node, out: Node, msg: Msg): Promise<{ msg?: Msg; error?: string }> {
-  return new Promise((resolve) => {
-    const onOut = (m: Msg): void => {
-      cleanup();
-      resolve({ msg: m });
-    };
-    const onError = (call: { args: unknown[] }): void => {
-      cleanup();
-      resolve({ error: String(call.args[0]) });
-    };
-    const cleanup = (): void => {
-      out.removeListener('input', onOut);
-      (node as unknown as EventEmitter).removeListener('call:error', onError);
-    };
-    out.on('input', onOut);
-    (node as unknown as EventEmitter).on('call:error', onError);
-    node.receive(msg);
-  });
-}
+const write = (node: Node, out: Node, msg: Msg): Promise<{ msg?: Msg; error?: string }> => outputOrError(node, out, msg);
 
 describe('fh-modbus-write against a real Modbus TCP server', function () {
   const userDir = useTestRuntime('modbus-write');

@@ -11,7 +11,7 @@ import helper from 'node-red-node-test-helper';
 import type { Node } from 'node-red';
 import type { TestFlows } from 'node-red-node-test-helper';
 import { Scanner } from '../../nodes/modbus/scanner';
-import type { ScanResult } from '../../nodes/modbus/scanner';
+import type { Requester, ScanResult } from '../../nodes/modbus/scanner';
 import { MAX_SCANS_AT_ONCE, ScanSlots, scansAtOnce } from '../../nodes/modbus/scan-slots';
 import { objectBuilder } from '../../nodes/modbus/object-builder';
 import type { ModbusReply, ModbusRequest } from '../../nodes/modbus/transport';
@@ -42,14 +42,25 @@ interface Held {
   fail(message: string): void;
 }
 
+/** The scanner's requester, from one that answers with promises (the test's way of settling). */
+function fromPromises(request: (req: ModbusRequest) => Promise<ModbusReply>): Requester {
+  return (req, _options, listener) =>
+    void request(req).then(
+      (reply) => listener.reply(null, reply),
+      (err: Error) => listener.reply(err, undefined),
+    );
+}
+
 /** A requester that holds every request, noting which scan it belongs to (`perScan` requests a scan). */
-function holdingRequester(perScan: number): { requester: (req: ModbusRequest) => Promise<ModbusReply>; held: Held[] } {
+function holdingRequester(perScan: number): { requester: Requester; held: Held[] } {
   const held: Held[] = [];
   let n = 0;
-  const requester = (req: ModbusRequest): Promise<ModbusReply> =>
-    new Promise((resolve, reject) => {
-      held.push({ req, scan: Math.floor(n++ / perScan), answer: (v) => resolve([v]), fail: (m) => reject(new Error(m)) });
-    });
+  const requester = fromPromises(
+    (req: ModbusRequest): Promise<ModbusReply> =>
+      new Promise((resolve, reject) => {
+        held.push({ req, scan: Math.floor(n++ / perScan), answer: (v) => resolve([v]), fail: (m) => reject(new Error(m)) });
+      }),
+  );
   return { requester, held };
 }
 
@@ -132,8 +143,8 @@ describe('overlapping scans', () => {
     it('keeps counting a failed tag of a class that is not read in this scan, so its error stays in the scan message', async () => {
       const { tags } = validateRows(ROWS);
       const s = new Scanner(tags, { defaultUnitId: 1, classes: [{ name: 'normal', every: 1 }, { name: 'slow', every: 2 }], classOf: (t) => (t.name === 'm1/t400' ? 1 : 0) });
-      const request = (req: ModbusRequest): Promise<ModbusReply> =>
-        (req as { address: number }).address === 400 ? Promise.reject(new Error('FC3 at 400: no answer within 150 ms')) : Promise.resolve([1]);
+      const request = fromPromises((req: ModbusRequest): Promise<ModbusReply> =>
+        (req as { address: number }).address === 400 ? Promise.reject(new Error('FC3 at 400: no answer within 150 ms')) : Promise.resolve([1]));
       const failing = await Promise.all([0, 1, 2].map(() => s.scan(request, (r) => [r.failingTags, r.blocksFailed, r.readNow[2]])));
       assert.deepEqual(failing, [
         [1, 1, true],

@@ -400,7 +400,8 @@ describe('modbus read planner', () => {
       const eng = compileDecoders(tags, 'engineering');
       decodeBlock(holding, eng, words, out);
       decodeBlock(coils, eng, [1, 0, 0], out);
-      assert.deepEqual(out, [Math.fround(123.456), -1, false, true, 7, true, false]);
+      // Engineering values keep the tag's precision: a float32 its 7 significant digits (tags/precision.ts).
+      assert.deepEqual(out, [123.456, -1, false, true, 7, true, false]);
     });
 
     it('rejects a short response', () => {

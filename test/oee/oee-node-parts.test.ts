@@ -119,7 +119,8 @@ describe('oee/node parts: properties, messages, clock, state file', () => {
       const stamped = parseMessage({ topic: 'm/state', payload: true }, mapping, NOW);
       assert.deepEqual(stamped.kind === 'samples' && stamped.samples[0].event, { type: 'state', t: NOW, value: 'true' });
       assert.deepEqual(parseMessage({ topic: 'm/count', payload: 13, quality: 'bad' }, mapping, NOW), { kind: 'samples', samples: [], badQuality: ['m/count'], refused: [] });
-      assert.deepEqual(parseMessage({ topic: 'm/temperature', payload: 21 }, mapping, NOW), { kind: 'samples', samples: [], badQuality: [], refused: [] });
+      assert.deepEqual(parseMessage({ topic: 'm/temperature', payload: 21 }, mapping, NOW), { kind: 'unknown-topic', topic: 'm/temperature' });
+      assert.deepEqual(parseMessage({ payload: 21 }, mapping, NOW), { kind: 'samples', samples: [], badQuality: [], refused: [] }, 'no topic, no scan: nothing');
       const big = parseMessage({ topic: 'm/count', payload: 70000n }, { ...mapping, increments: true }, NOW);
       assert.deepEqual(big.kind === 'samples' && big.samples[0].event, { type: 'count', t: NOW, counter: 'total', value: 70000, increment: true });
     });

@@ -415,6 +415,28 @@ describe('oee/fh-oee node in a Node-RED runtime', function () {
     assert.equal(f.state, 'running');
   });
 
+  it('warns about a topic it does not know: a yellow status each time, one log line per topic naming the accepted ones', async () => {
+    await helper.load([calendarNode, oeeNode, catchNode], flow());
+    const out = listen();
+    const node = helper.getNode('oee');
+    const warnings = (): string[] =>
+      (helper.log().args as unknown[][]).map((a) => a[0] as { level?: number; id?: string; msg?: unknown }).filter((e) => e.level === 30 && e.id === 'oee').map((e) => String(e.msg));
+    send(tag(TAG.state, 1, '06:00'));
+    const typo = `${M}/stat`;
+    for (let i = 0; i < 5; i++) send(tag(typo, 2, '06:01'));
+    send(tag(`${M}/conut`, 7, '06:01'));
+    await until('the warnings', () => warnings().length >= 2);
+    await statusMatching(node, /unknown topic ".*\/conut" ignored/);
+    assert.equal(lastStatus(node).fill, 'yellow');
+    const logged = warnings();
+    assert.equal(logged.length, 2, `once per topic:\n${logged.join('\n')}`);
+    assert.match(logged[0], /topic "plant\/line1\/filler\/stat" is not a tag this node maps nor a control topic; message ignored/);
+    assert.match(logged[0], /Accepted: plant\/line1\/filler\/state \(state\), plant\/line1\/filler\/count \(total\), .*; control topics assign-reason, tick, report, alive/);
+    assert.match(logged[1], /topic "plant\/line1\/filler\/conut"/);
+    assert.deepEqual(out.caught, [], 'a warning, not an error');
+    assert.equal((await report(out)).state, 'running', 'the mistyped state was not applied');
+  });
+
   it('keeps its state across a stop and start of the flows: no part lost or counted twice', async () => {
     await helper.load([calendarNode, oeeNode, catchNode], flow({ saveInterval: 60 }));
     let out = listen();

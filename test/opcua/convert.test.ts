@@ -109,11 +109,20 @@ describe('opcua/value: DataValue -> message value', () => {
 
   it('takes the source timestamp, and scales numbers', () => {
     const dv = new DataValue({ value: new Variant({ dataType: DataType.Double, value: 10 }), sourceTimestamp: new Date(1000), serverTimestamp: new Date(2000) });
-    const r = readingOf(dv, 3000, { gain: 0.5, offset: 1 });
+    const r = readingOf(dv, 3000, { dataType: 'float64', scaling: { gain: 0.5, offset: 1 } });
     assert.equal(r.value, 6);
     assert.equal(r.timestamp, 1000);
     assert.equal(r.serverTimestamp, 2000);
     assert.equal(readingOf(new DataValue({ value: new Variant({ dataType: DataType.Double, value: 1 }) }), 3000).timestamp, 3000, 'no timestamps: receive time');
+  });
+
+  it("rounds to the tag's precision: float32 to 7 digits, declared decimals, decimals of the gain", () => {
+    const float = (value: number): DataValue => new DataValue({ value: new Variant({ dataType: DataType.Float, value }) });
+    const f32 = Math.fround(100.67);
+    assert.equal(readingOf(float(f32), 0).value, f32, 'no tag: the value as the server sent it');
+    assert.equal(readingOf(float(f32), 0, { dataType: 'float32' }).value, 100.67);
+    assert.equal(readingOf(float(f32), 0, { dataType: 'float32', decimals: 1 }).value, 100.7);
+    assert.equal(readingOf(float(123), 0, { dataType: 'int16', scaling: { gain: 0.1, offset: 0 } }).value, 12.3);
   });
 });
 

@@ -40,6 +40,19 @@ describe('help texts: property lists render as lists', () => {
     );
   });
 
+  it('keeps a list inside a Markdown list item in that item (its indent), continuation lines indented further', () => {
+    const md = ['1. *events*: as they happen.', '   : topic (string) : `<machine>/<event>`.', '   : payload.event `state` : `{event, t}`: the state', '     changed.', '2. next'].join('\n');
+    assert.equal(
+      propertyListsToHtml(md),
+      [
+        '1. *events*: as they happen.',
+        '   <dl class="message-properties"><dt>topic<span class="property-type">string</span></dt><dd><code>&lt;machine&gt;/&lt;event&gt;</code>.</dd>' +
+          '<dt>payload.event <code>state</code></dt><dd><code>{event, t}</code>: the state changed.</dd></dl>',
+        '2. next',
+      ].join('\n'),
+    );
+  });
+
   it('leaves code blocks and other lines alone, and refuses an entry without its second colon', () => {
     const md = '```\n: not : a list\n```\ntext: with colon';
     assert.equal(propertyListsToHtml(md), md);

@@ -26,6 +26,7 @@ const HOLDERS: Record<string, readonly Role[]> = {
   'erp.read': ['admin', 'integrator'],
   'erp.write': ['admin', 'integrator'],
   'audit.read': ['admin'],
+  'kpi.read': ROLES,
 };
 
 interface RouteCase {
@@ -53,6 +54,8 @@ const ROUTES: readonly RouteCase[] = [
   { method: 'PUT', path: `/factoryhub/tag-maps/${MAP}`, permission: 'tagmaps.write' },
   { method: 'GET', path: '/factoryhub/audit/writes', permission: 'audit.read' },
   { method: 'GET', path: '/factoryhub/audit/tag-maps', permission: 'audit.read' },
+  { method: 'GET', path: '/factoryhub/kpi/stores', permission: 'kpi.read' },
+  { method: 'GET', path: '/factoryhub/kpi/stores/nope/query', permission: 'kpi.read' },
 ];
 
 const deep = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);

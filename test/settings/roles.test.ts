@@ -66,6 +66,7 @@ const CHECKS: readonly Check[] = [
   { method: 'POST', route: '/factoryhub/erp/outboxes/nope/retry', body: {}, permission: 'erp.write', allowed: BUILDERS },
   { method: 'GET', route: '/factoryhub/audit/writes', permission: 'audit.read', allowed: ['admin'] },
   { method: 'GET', route: '/factoryhub/audit/tag-maps', permission: 'audit.read', allowed: ['admin'] },
+  { method: 'GET', route: '/factoryhub/kpi/stores', permission: 'kpi.read', allowed: ALL },
 ];
 
 interface Refusal {

@@ -9,8 +9,9 @@ import { CertificateStore } from '../../nodes/opcua/pki';
 import { repoRoot, tempDir } from '../support/hub-process';
 import { seedClientPki } from '../support/opcua-pki';
 
-/** The simulator server's certificate store in tests: made on the first run, reused after. */
-export const SIMULATOR_TEST_PKI = path.join(repoRoot, '.tmp', 'simulator-opcua-pki');
+/** The simulator server's certificate store in tests: made on the first run, reused after; one per parallel
+ * test job (scripts/test.js), as two jobs making the same server certificate at once would race. */
+export const SIMULATOR_TEST_PKI = path.join(repoRoot, '.tmp', `simulator-opcua-pki${process.env.TEST_JOB ? `-${process.env.TEST_JOB}` : ''}`);
 
 export interface TestClient {
   readonly client: OPCUAClient;

@@ -144,6 +144,11 @@ export interface StartDemoOptions {
   readonly startTimeoutMs?: number;
   /** Put a FaultProxy in front of each Modbus machine, the OPC UA server and the ERP; the flow talks to them. */
   readonly faultProxies?: boolean;
+  /**
+   * Seed the hub as `npm start` does on its first run: the flow becomes the hub's first project
+   * (HUB_DEMO_FLOW, settings/demo-project.js) instead of a plain flow file.
+   */
+  readonly firstRun?: boolean;
 }
 
 /** The fault proxies of a demo started with `faultProxies`: one per Modbus machine (by short name), OPC UA, ERP. */
@@ -198,8 +203,9 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     const flow = pointDemoAt(options.flow ?? readDemoFlow(), targets, { calendarAroundNow: options.calendarAroundNow ?? true });
     const userDir = path.join(dir, 'userdir');
     fs.mkdirSync(userDir, { recursive: true });
-    fs.writeFileSync(path.join(userDir, 'flows.json'), `${JSON.stringify(flow, null, 4)}\n`);
-    hub = new HubProcess({ userDir, env: options.env });
+    const seed = options.firstRun ? path.join(dir, 'demo-line.json') : path.join(userDir, 'flows.json');
+    fs.writeFileSync(seed, `${JSON.stringify(flow, null, 4)}\n`);
+    hub = new HubProcess({ userDir, env: { ...options.env, ...(options.firstRun ? { HUB_DEMO_FLOW: seed } : {}) } });
     const timeout = options.startTimeoutMs ?? 60000;
     await hub.start(timeout);
     await hub.waitForLog(/Started flows/, 0, timeout);

@@ -1,4 +1,5 @@
 /** Small typed views of what node-red-node-test-helper's spies record on runtime nodes. */
+import type { EventEmitter } from 'node:events';
 import type { Node } from 'node-red';
 import helper from 'node-red-node-test-helper';
 import { tempDir } from './hub-process';
@@ -52,4 +53,29 @@ export function useTestRuntime(name: string): string {
   const userDir = tempDir(name);
   before(() => helper.init(require.resolve('node-red'), { userDir, uiPort: 0, uiHost: '127.0.0.1' }));
   return userDir;
+}
+
+/**
+ * Sends `msg` to `node`; resolves with the first message `out` (a helper node wired to its output) receives,
+ * or with the error the node reported for it (node.error / done(err)), whichever comes first.
+ */
+export function outputOrError(node: Node, out: Node, msg: Record<string, unknown>): Promise<{ msg?: Record<string, unknown>; error?: string }> {
+  const errors = node as unknown as EventEmitter;
+  return new Promise((resolve) => {
+    const onOut = (m: Record<string, unknown>): void => {
+      cleanup();
+      resolve({ msg: m });
+    };
+    const onError = (call: { args: unknown[] }): void => {
+      cleanup();
+      resolve({ error: String(call.args[0]) });
+    };
+    const cleanup = (): void => {
+      out.removeListener('input', onOut);
+      errors.removeListener('call:error', onError);
+    };
+    out.on('input', onOut);
+    errors.on('call:error', onError);
+    node.receive(msg);
+  });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseCsv, quoteField, toCsv } from '../../nodes/tags/csv';
+import { formatCsvError, parseCsv, quoteField, toCsv } from '../../nodes/tags/csv';
 import { formatTagError, validateRows } from '../../nodes/tags/validate';
 import { TAG_COLUMNS } from '../../nodes/tags/tag';
 import type { TagRow } from '../../nodes/tags/tag';
@@ -27,13 +27,13 @@ describe('tags/csv', () => {
       const text = toCsv([{ name: 'a/b', address: 'hr:1', unit: '°C', offset: '-5', description: 'x, "y"' }]);
       assert.equal(
         text,
-        `\uFEFF${HEADER}\r\na/b,hr:1,,,,,"-5",,,,,°C,,,"x, ""y""",\r\n`,
+        `\uFEFF${HEADER}\r\na/b,hr:1,,,,,"-5",,,,,°C,,,,"x, ""y""",\r\n`,
       );
     });
 
     it('honours separator, bom and eol options', () => {
       const text = toCsv([{ name: 'a/b', address: 'hr:1', gain: '0,5' }], { separator: ';', bom: false, eol: '\n' });
-      assert.equal(text, `${TAG_COLUMNS.join(';')}\na/b;hr:1;;;;0,5;;;;;;;;;;\n`);
+      assert.equal(text, `${TAG_COLUMNS.join(';')}\na/b;hr:1;;;;0,5;;;;;;;;;;;\n`);
     });
 
     it('quoteField quotes separator, quotes, newlines, outer spaces and formula starts', () => {
@@ -179,12 +179,19 @@ describe('tags/csv', () => {
       ]);
     });
 
-    it('row numbers count data rows, so validation errors point at the same line in Excel', () => {
-      const { rows } = parseCsv('name;address;dataType\r\na/b;hr:1;int16\r\n;;\r\na/c;hr:2;float\r\n');
+    it('row numbers count data rows; an error about the file names the line a spreadsheet shows (header = line 1)', () => {
+      const { rows } = parseCsv('name;address;dataType\r\na/b;hr:1;int16\r\n;;\r\na/c;hr:2;float\r\na/b;hr:3\r\n');
       const { errors } = validateRows(rows);
       assert.deepEqual(errors.map(formatTagError), [
         'row 3, column "dataType": unknown data type "float" (expected one of bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, string)',
+        'row 4, column "name": duplicate name "a/b": row 1 is already named "a/b" (names are case-insensitive)',
       ]);
+      assert.deepEqual(errors.map(formatCsvError), [
+        'line 4, column "dataType": unknown data type "float" (expected one of bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, string)',
+        'line 5, column "name": duplicate name "a/b": line 2 is already named "a/b" (names are case-insensitive)',
+      ]);
+      assert.equal(formatCsvError(parseCsv('name,address,description\na/b,hr:1,"never closed\n').errors[0]), 'line 2, column "description": a quoted cell is never closed (a " is missing)');
+      assert.equal(formatCsvError({ row: 0, column: null, message: 'the file is empty' }), 'the file is empty', 'a file-wide error has no line');
     });
   });
 

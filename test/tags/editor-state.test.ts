@@ -129,8 +129,9 @@ describe('tags/editor state', () => {
     });
 
     it('reports parse and validation errors; an unreadable file has no diff', () => {
-      const preview = previewImport(ROWS, 'name,address\n"plant/l1/a,hr:1\n', () => ['row 1, column "address": from the check']);
-      assert.deepEqual(preview.errors, ['row 1, column "name": a quoted cell is never closed (a " is missing)', 'row 1, column "address": from the check']);
+      // Parse errors name the file's line (header = line 1); the check's own texts are kept as given.
+      const preview = previewImport(ROWS, 'name,address\n"plant/l1/a,hr:1\n', () => ['line 2, column "address": from the check']);
+      assert.deepEqual(preview.errors, ['line 2, column "name": a quoted cell is never closed (a " is missing)', 'line 2, column "address": from the check']);
       const binary = previewImport(ROWS, new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0]), noErrors);
       assert.equal(binary.diff, undefined);
       assert.deepEqual(binary.errors, ['not a CSV text file: it contains NUL bytes, as binary files (images, xlsx, pdf) do']);

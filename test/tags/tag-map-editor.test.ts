@@ -224,9 +224,10 @@ describe('tags/tag-map editor in a real browser (Chromium)', function () {
     await importFile(page, ROWS_PANE, 'bad.csv', bad);
     const errors = await page.$$eval(`${DIALOG} .fh-tm-preview-errors li`, (lis) => lis.map((li) => li.textContent));
     assert.deepEqual(errors, [
-      'row 1, column "address": bit index 16 is above 15',
-      'row 2, column "name": duplicate name "plant/line1/filler/a": row 1 is already named "plant/line1/filler/a" (names are case-insensitive)',
-      `row 3, column "dataType": unknown data type "float99" (expected one of ${DATA_TYPES.join(', ')})`,
+      // The file's lines, as a spreadsheet numbers them (the header is line 1).
+      'line 2, column "address": bit index 16 is above 15',
+      'line 3, column "name": duplicate name "plant/line1/filler/a": line 2 is already named "plant/line1/filler/a" (names are case-insensitive)',
+      `line 4, column "dataType": unknown data type "float99" (expected one of ${DATA_TYPES.join(', ')})`,
     ]);
     assert.equal(await page.isDisabled(`${DIALOG} .fh-tm-accept`), true, 'Accept is disabled');
     await shot(page, '3-import-refused');
@@ -305,6 +306,57 @@ describe('tags/tag-map editor in a real browser (Chromium)', function () {
     assert.ok(text.includes(`\n${third}: made writable (`), text);
     await shot(page, '7-technician-write-gate');
     assert.deepEqual(await deployedMap(), before, 'nothing deployed');
+    await page.click('#fh-tm-tray-cancel');
+  });
+  it('sizes the table for the tray: every name whole, the name column frozen while the others scroll into view, columns resizable, the full height used', async () => {
+    await page.click(`.fh-tm-sidebar-map[data-id="${MAP}"] .fh-tm-sidebar-edit`);
+    const tray = '.red-ui-tray .fh-tm [data-pane="rows"]';
+    await page.waitForSelector(`${tray} tr[data-key]`);
+    // A long name typed into a new row widens the name column to it.
+    await page.click(`${tray} .fh-tm-add`);
+    await page.locator(`${tray} tr[data-key]`).last().locator('input[data-column="name"]').fill('plant/line1/filler/speedSetpointOfTheSecondStage');
+    const names = page.locator(`${tray} input[data-column="name"]`);
+    const cut = await names.evaluateAll((inputs) => inputs.filter((i) => i.scrollWidth > i.clientWidth).map((i) => (i as HTMLInputElement).value));
+    assert.deepEqual(cut, [], 'no name is cut');
+
+    // A column's header edge resizes it.
+    const description = page.locator(`${tray} tr[data-key]`).first().locator('input[data-column="description"]');
+    await description.scrollIntoViewIfNeeded();
+    const before = (await description.boundingBox())?.width ?? 0;
+    const edge = await page.locator(`${tray} th[data-column="description"] .fh-tm-resize`).boundingBox();
+    assert.ok(edge !== null);
+    await page.mouse.move(edge.x + edge.width / 2, edge.y + edge.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(edge.x + edge.width / 2 + 80, edge.y + edge.height / 2, { steps: 4 });
+    await page.mouse.up();
+    const after = (await description.boundingBox())?.width ?? 0;
+    assert.ok(Math.abs(after - before - 80) <= 2, `description ${before} px -> ${after} px`);
+
+    // Scrolled to its last column, the table still shows the names beside it.
+    const scroller = page.locator(`${tray} .fh-tm-scroll`);
+    await scroller.evaluate((s) => (s.scrollLeft = 0));
+    const nameAt = async (): Promise<number> => (await names.first().boundingBox())?.x ?? NaN;
+    const left = await nameAt();
+    const scrolled = await scroller.evaluate((s) => {
+      s.scrollLeft = s.scrollWidth;
+      return s.scrollLeft;
+    });
+    assert.ok(scrolled > 0, 'the columns are wider than the tray, so it scrolls');
+    assert.ok(Math.abs((await nameAt()) - left) < 1, 'the name column stays where it was');
+    const header = await page.locator(`${tray} th[data-column="name"]`).boundingBox();
+    const topmost = header && (await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.closest('th')?.getAttribute('data-column'), [header.x + 10, header.y + header.height / 2]));
+    assert.equal(topmost, 'name', 'its header too, above the headers scrolled under it');
+    const view = await scroller.boundingBox();
+    const device = await page.locator(`${tray} tr[data-key]`).first().locator('input[data-column="device"]').boundingBox();
+    assert.ok(view !== null && device !== null && device.x + device.width <= view.x + view.width + 1, 'the last column is in view');
+
+    // Five rows, and still the table reaches the bottom of the tray.
+    const body = await page.locator('.red-ui-tray .red-ui-tray-body').boundingBox();
+    const editor = await page.locator('.red-ui-tray .fh-tm').boundingBox();
+    assert.ok(body !== null && editor !== null);
+    const gap = body.y + body.height - (editor.y + editor.height);
+    assert.ok(gap < 40, `${Math.round(gap)} px of the tray left empty under the table`);
+    await shot(page, '8-table-sized');
     await page.click('#fh-tm-tray-cancel');
   });
 });

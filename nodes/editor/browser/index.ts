@@ -2,13 +2,15 @@
 /**
  * The browser bundle `resources/hub-editor.js` (global `FactoryHubEditor`), built by scripts/build.js
  * and started by the plugin's hub-editor.html: the editor says what the logged-in account may not do
- * (Deploy, node dialogs) and shows the audit to accounts that may read it. What the account may do is
+ * (Deploy, node dialogs), shows the audit to accounts that may read it and, at the first login, the
+ * guided tour (first-login.ts). What the account may do is
  * read at run time (its permissions, and its role from GET /factoryhub/me), never from a role table.
  * It also holds the edit dialogs of every node type (nodes/editor/nodes/).
  */
 import { adminFetch } from '../../tags/editor/red';
 import { addAuditSidebar } from './audit-sidebar';
 import { explainDeploy } from './deploy';
+import { offerTour, quietProjectsWelcome } from './first-login';
 import { readOnlyDialogs } from './read-only-dialogs';
 import { hubRed } from './red';
 import { deployRefusal, readOnlyDialogNote } from './refusal';
@@ -36,6 +38,9 @@ async function account(): Promise<Account> {
 export async function start(): Promise<void> {
   if (started) return;
   started = true;
+  // Before the editor loads its flows (this runs as the plugin loads): its start dialogs, then the tour.
+  quietProjectsWelcome();
+  offerTour();
   const me = await account();
   explainDeploy(deployRefusal(me));
   readOnlyDialogs(readOnlyDialogNote(me));

@@ -10,7 +10,7 @@ import { PREFIX, anyOf, editorNumber, numberIn, oneOf, pattern, when, wholeIn, w
 
 const transport = (node: EditorNode): unknown => dialogValue(node, 'transport', true) || node.transport;
 const overTcp = (node: EditorNode): boolean => transport(node) !== 'rtu';
-const oneInFlight = wholeIn(1, 32, { blank: 1 });
+const inFlight = wholeIn(1, 128, { blank: 1 });
 
 const client: NodeEditor = {
   rows: {
@@ -37,8 +37,14 @@ const client: NodeEditor = {
       stopBits: { value: 1, validate: pattern(/^[12]$/) },
       unitId: { value: 1, validate: wholeIn(0, 255) },
       timeout: { value: 1000, validate: wholeIn(10, 60000) },
-      // RTU carries no transaction id: one request at a time.
-      maxInFlight: { value: 1, validate: withNode((v, node) => oneInFlight(v) && (transport(node) === 'tcp' || Number(v === '' || v === undefined ? 1 : v) === 1)) },
+      // RTU carries no transaction id: one request at a time; over TCP a number or `auto` (tuned as it runs).
+      maxInFlight: {
+        value: 1,
+        validate: withNode((v, node) => {
+          if (text(v).trim().toLowerCase() === 'auto') return transport(node) === 'tcp';
+          return inFlight(v) && (transport(node) === 'tcp' || Number(v === '' || v === undefined ? 1 : v) === 1);
+        }),
+      },
       suspendAfter: { value: 3, validate: wholeIn(1, 100, { blank: 3 }) },
       reconnectMax: { value: 30, validate: wholeIn(1, 3600) },
     },

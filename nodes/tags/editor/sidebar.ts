@@ -124,7 +124,7 @@ function edit(map: MapSummary, rev: string, list: HTMLElement): void {
   };
   RED.tray.show({
     title: escapeHtml(`Tag map: ${map.name || map.id}`),
-    width: Math.min(1200, window.innerWidth - 120),
+    width: Math.min(1600, window.innerWidth - 120),
     buttons: [
       { id: 'fh-tm-tray-cancel', text: 'Cancel', click: () => RED.tray.close() },
       { id: 'fh-tm-tray-save', text: 'Save and deploy', class: 'primary', click: () => void save() },
@@ -135,7 +135,7 @@ function edit(map: MapSummary, rev: string, list: HTMLElement): void {
       body?.appendChild(editor.element);
     },
     resize(size) {
-      if (size.height !== undefined) editor?.setHeight(size.height - 40);
+      if (size.height !== undefined) editor?.setHeight(size.height);
     },
     close() {
       editor?.destroy();

@@ -3,8 +3,10 @@
  * An editable table in the DOM over a TableModel: a toolbar (add, duplicate, remove, filter, extra
  * tools such as CSV), sortable headers, 100 rows a page, and error marks per cell or row. Typing only
  * updates the model and the marks; the table is rebuilt only when rows, order or page change, so the
- * cell being typed in keeps its focus.
+ * cell being typed in keeps its focus. Columns are sized to their content and resizable by their header
+ * edge (column-widths.ts); the first column stays in view while the table scrolls sideways.
  */
+import { DEFAULT_CHAR_PX, MIN_COLUMN_PX, columnCss, fitWidth, longestTexts } from './column-widths';
 import { clear, el, plural } from './dom';
 import type { Cells, SortOrder, TableModel } from './table-model';
 
@@ -28,6 +30,19 @@ export interface TableViewOptions<C extends string> {
 export type Marks = ReadonlyMap<number, ReadonlyMap<string, readonly string[]>>;
 
 let lists = 0;
+let tables = 0;
+
+/** Width of one character of the cells' font, measured once (the browser's monospace may differ). */
+let charPx: number | undefined;
+function measureChar(): number {
+  if (charPx !== undefined) return charPx;
+  const context = document.createElement('canvas').getContext('2d');
+  if (context === null) return DEFAULT_CHAR_PX;
+  context.font = '12px monospace';
+  const width = context.measureText('0123456789').width / 10;
+  charPx = width > 0 ? width : DEFAULT_CHAR_PX;
+  return charPx;
+}
 
 export class TableView<C extends string> {
   readonly element: HTMLElement;
@@ -48,6 +63,11 @@ export class TableView<C extends string> {
   private sort: SortOrder<C> | undefined;
   private page = 0;
   private shown: number[] = [];
+  private readonly scope = `fh-tm-tv-${++tables}`;
+  private readonly columnStyle: HTMLStyleElement;
+  /** Current width per column; the ones a technician dragged are in `dragged` and are not refitted. */
+  private readonly widths = new Map<string, number>();
+  private readonly dragged = new Set<string>();
 
   constructor(private readonly options: TableViewOptions<C>) {
     this.model = options.model;
@@ -86,7 +106,8 @@ export class TableView<C extends string> {
     this.body = el('tbody');
     this.scroller = el('div', { class: 'fh-tm-scroll' }, el('table', { class: 'fh-tm-table' }, el('thead', {}, this.head), this.body));
     this.pager = el('div', { class: 'fh-tm-pager' });
-    this.element = el('div', { class: 'fh-tm-tableview' }, toolbar, this.scroller, this.pager, ...datalists);
+    this.columnStyle = el('style');
+    this.element = el('div', { class: `fh-tm-tableview ${this.scope}` }, this.columnStyle, toolbar, this.scroller, this.pager, ...datalists);
     this.render();
   }
 
@@ -97,6 +118,7 @@ export class TableView<C extends string> {
     const pages = Math.max(1, Math.ceil(this.shown.length / PAGE_SIZE));
     this.page = Math.min(this.page, pages - 1);
     for (const key of this.selected) if (this.model.indexOf(key) < 0) this.selected.delete(key);
+    this.fitColumns();
     this.renderHead();
     clear(this.body);
     this.inputs = new Map();
@@ -134,8 +156,66 @@ export class TableView<C extends string> {
     target?.focus();
   }
 
+  /** The table fills this height (a short table too: the dialog or tray is used to its bottom). */
   setHeight(height: number): void {
-    this.scroller.style.maxHeight = `${Math.max(120, height)}px`;
+    const px = `${Math.max(120, Math.floor(height))}px`;
+    this.scroller.style.height = px;
+    this.scroller.style.maxHeight = px;
+  }
+
+  /** The scrolling table's height now (the rest of the editor is what it leaves for it). */
+  get tableHeight(): number {
+    return this.scroller.getBoundingClientRect().height;
+  }
+
+  /** Sizes every column not dragged by hand to its longest text in any row. */
+  private fitColumns(): void {
+    const columns = this.model.columns.filter((c) => !this.dragged.has(c));
+    const rows = this.model.keys().map((key) => (column: C) => this.model.cell(key, column));
+    const longest = longestTexts(columns, rows, this.options.placeholders);
+    for (const c of columns) this.widths.set(c, fitWidth(c, longest.get(c) ?? 0, measureChar()));
+    this.applyWidths();
+  }
+
+  /** A cell typed longer than its column widens the column (never narrows it while typing). */
+  private growColumn(column: C, text: string): void {
+    if (this.dragged.has(column)) return;
+    const wanted = fitWidth(column, text.length, measureChar());
+    if (wanted <= (this.widths.get(column) ?? 0)) return;
+    this.widths.set(column, wanted);
+    this.applyWidths();
+  }
+
+  private applyWidths(): void {
+    this.columnStyle.textContent = columnCss(this.scope, this.widths, this.model.columns[0]);
+  }
+
+  /** Dragging a header's right edge sets the column's width; a double click fits it to its content again. */
+  private resizeHandle(column: C): HTMLElement {
+    const handle = el('span', { class: 'fh-tm-resize', title: `drag to resize ${column}; double-click to fit`, 'data-resize': column });
+    handle.addEventListener('pointerdown', (down: PointerEvent) => {
+      down.preventDefault();
+      const start = down.clientX;
+      const from = this.widths.get(column) ?? MIN_COLUMN_PX;
+      const move = (e: PointerEvent): void => {
+        this.dragged.add(column);
+        this.widths.set(column, Math.max(MIN_COLUMN_PX, Math.round(from + e.clientX - start)));
+        this.applyWidths();
+      };
+      const up = (): void => {
+        window.removeEventListener('pointermove', move);
+        window.removeEventListener('pointerup', up);
+      };
+      window.addEventListener('pointermove', move);
+      window.addEventListener('pointerup', up);
+    });
+    handle.addEventListener('dblclick', () => {
+      this.dragged.delete(column);
+      this.fitColumns();
+    });
+    // A click on the edge must not sort the column.
+    handle.addEventListener('click', (e) => e.stopPropagation());
+    return handle;
   }
 
   private renderHead(): void {
@@ -164,6 +244,7 @@ export class TableView<C extends string> {
           'th',
           { 'data-column': column },
           el('button', { type: 'button', class: 'fh-tm-sort', title: `sort by ${column}`, onclick: () => this.toggleSort(column) }, column + arrow),
+          this.resizeHandle(column),
         ),
       );
     }
@@ -192,13 +273,15 @@ export class TableView<C extends string> {
         placeholder: this.options.placeholders?.[column],
         'aria-label': `row ${number} ${column}`,
         oninput: (e) => {
-          this.model.setCell(key, column, (e.target as HTMLInputElement).value);
+          const value = (e.target as HTMLInputElement).value;
+          this.model.setCell(key, column, value);
+          this.growColumn(column, value);
           this.options.onChange();
         },
       });
       input.value = this.model.cell(key, column);
       cells.set(column, input);
-      row.appendChild(el('td', {}, input));
+      row.appendChild(el('td', { 'data-column': column }, input));
     }
     this.inputs.set(key, cells);
     return row;

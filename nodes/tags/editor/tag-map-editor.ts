@@ -4,6 +4,7 @@
  * own tags, its templates and their instances, CSV import/export, and one list of every error (click
  * one to go to its cell). Errors are recomputed shortly after each keystroke.
  */
+import { csvLines } from '../csv';
 import { BYTE_ORDERS, DATA_TYPES } from '../tag';
 import type { TagColumn } from '../tag';
 import { csvTools } from './csv-tools';
@@ -76,7 +77,8 @@ export function createTagMapEditor(value: { rows?: unknown; templates?: unknown;
     tools: csvTools({
       fileName: options.name,
       rows: () => state.rows.toRows(),
-      check: (rows) => blocking(state.checkWith({ table: 'rows', rows }).errors, lastErrors),
+      // Every row number left in these errors is one of the file's rows (template-made rows are named by tag).
+      check: (rows) => blocking(state.checkWith({ table: 'rows', rows }).errors, lastErrors).map(csvLines),
       accept: (rows) => {
         state.rows.replaceAll(rows);
         rowsView.render();
@@ -197,6 +199,8 @@ export function createTagMapEditor(value: { rows?: unknown; templates?: unknown;
       panes[name].hidden = name !== tab;
       tabButtons[name].classList.toggle('fh-tm-tab-active', name === tab);
     }
+    shown = tab;
+    fit();
   };
   const updateTabLabels = (): void => {
     tabButtons.rows.textContent = `Tags (${state.rows.size})`;
@@ -212,6 +216,20 @@ export function createTagMapEditor(value: { rows?: unknown; templates?: unknown;
     panes.instances,
     errorList,
   );
+
+  // The shown table takes the height the dialog or tray gives, less what the rest of the editor needs now
+  // (tabs, toolbar, pager, the error list), so the tray is filled and nothing is pushed out of it.
+  let available: number | undefined;
+  let shown: Tab = 'rows';
+  const fit = (): void => {
+    if (available === undefined) return;
+    const view = shown === 'rows' ? rowsView : shown === 'instances' ? instancesView : templateView;
+    const table = view?.tableHeight ?? 0;
+    const rest = root.getBoundingClientRect().height - table;
+    // Before the first layout nothing has a height: leave room for the tabs, toolbar and a few errors.
+    const height = table > 0 && rest > 0 ? available - rest - 8 : available - 190;
+    for (const v of [rowsView, instancesView, templateView]) v?.setHeight(height);
+  };
 
   const reveal = (at: NonNullable<EditorError['at']>): void => {
     if (at.table === 'rows') {
@@ -255,6 +273,7 @@ export function createTagMapEditor(value: { rows?: unknown; templates?: unknown;
       if (result.errors.length > ERROR_LIMIT) items.push(el('li', {}, `... and ${result.errors.length - ERROR_LIMIT} more`));
       errorList.append(el('ul', {}, ...items));
     }
+    fit();
     return result;
   };
 
@@ -274,11 +293,8 @@ export function createTagMapEditor(value: { rows?: unknown; templates?: unknown;
       if (errors.length > 0) message.append(el('ul', {}, ...errors.slice(0, ERROR_LIMIT).map((e) => el('li', {}, e))));
     },
     setHeight(height) {
-      // Room for the tabs, toolbar, pager and a few lines of errors.
-      const tableHeight = height - 190;
-      rowsView.setHeight(tableHeight);
-      instancesView.setHeight(tableHeight - 40);
-      templateView?.setHeight(tableHeight - 40);
+      available = height;
+      fit();
     },
     destroy() {
       if (timer !== undefined) clearTimeout(timer);
