@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser';
-import { HubProcess, ROLE_PASSWORDS, repoRoot, tempDir } from '../support/hub-process';
+import { editorLogin } from '../support/editor-page';
+import { HubProcess, repoRoot, tempDir } from '../support/hub-process';
 import { LOOKS } from '../../nodes/shared/display-names';
 
 const TAB = 'id00000000000001';
@@ -88,12 +89,15 @@ describe('editor identity: logo, palette labels and icons, readable config names
     const served = await page.evaluate(async (url) => (await fetch(url)).text(), src);
     assert.equal(served, fs.readFileSync(path.join(repoRoot, 'resources', 'factory-hub-logo.svg'), 'utf8'));
     await page.screenshot({ path: path.join(ARTIFACTS, 'login.png') });
-    await page.fill('#node-dialog-login-username', 'integrator');
-    await page.fill('#node-dialog-login-password', ROLE_PASSWORDS.integrator);
-    await page.click('#node-dialog-login-submit');
-    await page.waitForFunction((id) => (globalThis as unknown as Partial<EditorWindow>).RED?.nodes?.node?.(id) != null, OEE, { timeout: 60000 });
+    await editorLogin(page, 'integrator', (p) => p.waitForFunction((id) => (globalThis as unknown as Partial<EditorWindow>).RED?.nodes?.node?.(id) != null, OEE, { timeout: 60000 }));
     if (await page.evaluate(() => (globalThis as unknown as EditorWindow).RED.user.hasPermission('projects.write'))) {
       await page.getByRole('button', { name: 'Not right now' }).click({ timeout: 20000 });
+    }
+    // An OEE node makes this a demo line to the hub: its guided tour opens at the first login; closed.
+    await page.waitForFunction(() => document.documentElement.dataset.fhTour !== undefined, undefined, { timeout: 30000 });
+    if ((await page.evaluate(() => document.documentElement.dataset.fhTour)) === 'due') {
+      await page.locator('.red-ui-tourGuide-popover button:has(.fa-times)').click({ timeout: 30000 });
+      await page.waitForSelector('.red-ui-tourGuide-shade', { state: 'detached' });
     }
   });
 
