@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_NAME, addEditorPlugin } from './editor-plugin';
 import { repoRoot, tempDir } from './hub-process';
 
 const SETS: Record<string, string> = {
@@ -35,7 +36,7 @@ export function makeOpcUaEditorPackage(): string {
       const file = path.join(repoRoot, family, 'locales', 'en-US', `${base}.${ext}`);
       if (fs.existsSync(file)) fs.copyFileSync(file, path.join(target, 'locales', 'en-US', `${base}.${ext}`));
     }
-    fs.copyFileSync(path.join(repoRoot, 'nodes', 'icons', 'factory-hub.svg'), path.join(target, 'icons', 'factory-hub.svg'));
+    fs.cpSync(path.join(repoRoot, 'nodes', 'icons'), path.join(target, 'icons'), { recursive: true });
     nodes[set] = `${family}/${base}.js`;
   }
   // The tag-map editor bundle, when a build made it (the OPC UA dialog does not need it).
@@ -46,7 +47,7 @@ export function makeOpcUaEditorPackage(): string {
   }
   fs.writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ name: '@factoryhub/node-red-factoryhub', version: '0.0.0-test', 'node-red': { version: '>=4.0.0', nodes } }, null, 2),
+    JSON.stringify({ name: PACKAGE_NAME, version: '0.0.0-test', 'node-red': { version: '>=4.0.0', nodes, plugins: addEditorPlugin(dir) } }, null, 2),
   );
   return dir;
 }
