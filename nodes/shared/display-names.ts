@@ -15,6 +15,7 @@ const MODBUS = '#C7E9C0';
 const OPCUA = '#A9CCE3';
 const OEE = '#FFCC66';
 const ERP = '#FDD0A2';
+const KPI = '#D8BFD8';
 
 export const LOOKS = {
   'fh-modbus-client': { paletteLabel: 'Modbus device', icon: 'fh-modbus.svg' },
@@ -30,6 +31,9 @@ export const LOOKS = {
   'fh-oee': { paletteLabel: 'oee', icon: 'fh-oee.svg', color: OEE },
   'fh-erp-connection': { paletteLabel: 'ERP connection', icon: 'fh-erp.svg' },
   'fh-erp-post': { paletteLabel: 'erp post', icon: 'fh-erp.svg', color: ERP },
+  'fh-kpi-store': { paletteLabel: 'KPI store', icon: 'fh-kpi.svg' },
+  'fh-kpi-write': { paletteLabel: 'kpi write', icon: 'fh-kpi.svg', color: KPI },
+  'fh-kpi-query': { paletteLabel: 'kpi query', icon: 'fh-kpi.svg', color: KPI },
 } as const satisfies Record<string, Look>;
 
 export type NodeType = keyof typeof LOOKS;

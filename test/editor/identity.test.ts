@@ -21,7 +21,7 @@ const CALENDAR = 'id00000000000002';
 const OEE = 'id00000000000003';
 const READ = 'id00000000000004';
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'identity');
-const CONFIG_TYPES = ['fh-tag-map', 'fh-modbus-client', 'fh-opcua-endpoint', 'fh-shift-calendar', 'fh-erp-connection'] as const;
+const CONFIG_TYPES = ['fh-tag-map', 'fh-modbus-client', 'fh-opcua-endpoint', 'fh-shift-calendar', 'fh-erp-connection', 'fh-kpi-store'] as const;
 const PALETTE_TYPES = (Object.keys(LOOKS) as (keyof typeof LOOKS)[]).filter((t) => !(CONFIG_TYPES as readonly string[]).includes(t));
 
 interface BrowserRED {
@@ -137,7 +137,7 @@ describe('editor identity: logo, palette labels and icons, readable config names
     assert.equal(colour('fh-modbus-read'), colour('fh-modbus-write'));
     assert.equal(colour('fh-opcua-read'), colour('fh-opcua-subscribe'));
     assert.notEqual(colour('fh-modbus-read'), colour('fh-opcua-read'), 'Modbus and OPC UA differ');
-    assert.equal(new Set(['fh-modbus-read', 'fh-opcua-read', 'fh-oee', 'fh-erp-post'].map((t) => LOOKS[t as keyof typeof LOOKS].icon)).size, 4, 'an icon per family');
+    assert.equal(new Set(['fh-modbus-read', 'fh-opcua-read', 'fh-oee', 'fh-erp-post', 'fh-kpi-query'].map((t) => LOOKS[t as keyof typeof LOOKS].icon)).size, 5, 'an icon per family');
     await page.locator('#red-ui-palette').screenshot({ path: path.join(ARTIFACTS, 'palette.png') });
   });
 

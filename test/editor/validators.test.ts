@@ -98,7 +98,7 @@ describe('editor form rows', () => {
 
 describe('display names', () => {
   it('readable names for the config nodes, the type for others', () => {
-    assert.deepEqual(['fh-tag-map', 'fh-modbus-client', 'fh-opcua-endpoint', 'fh-shift-calendar', 'fh-erp-connection', 'mqtt-broker'].map(readableType), ['Tag map', 'Modbus device', 'OPC UA server', 'Shift calendar', 'ERP connection', 'mqtt-broker']);
+    assert.deepEqual(['fh-tag-map', 'fh-modbus-client', 'fh-opcua-endpoint', 'fh-shift-calendar', 'fh-erp-connection', 'fh-kpi-store', 'mqtt-broker'].map(readableType), ['Tag map', 'Modbus device', 'OPC UA server', 'Shift calendar', 'ERP connection', 'KPI store', 'mqtt-broker']);
   });
 
   it('a short label from the last part of a prefix', () => {

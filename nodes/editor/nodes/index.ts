@@ -12,13 +12,14 @@ import type { NodeType } from '../../shared/display-names';
 import { nameConfigButtons } from './config-buttons';
 import { ERP } from './erp';
 import { expandTemplateInPage } from './form-rows';
+import { KPI } from './kpi';
 import { MODBUS } from './modbus';
 import { OEE } from './oee';
 import { OPCUA } from './opcua';
 import { CALENDAR } from './shift-calendar';
 import { TAGS } from './tag-map';
 
-export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS };
+export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS, ...KPI };
 
 /** What a node's .html declares of it. */
 export interface Schema {
