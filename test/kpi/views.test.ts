@@ -5,6 +5,8 @@
  * downtime Pareto by reason over a range summed from the per-day view.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { runQuery } from '../../nodes/kpi/queries';
 import { parseQuery } from '../../nodes/kpi/query-types';
 import type { KpiStore, Row } from '../../nodes/kpi/store';
@@ -12,12 +14,28 @@ import { DOWNTIME_VIEW, VIEW_NAMES, oeeView } from '../../nodes/kpi/views';
 import type { ViewLevel, ViewPeriod } from '../../nodes/kpi/views';
 import { formatDay, parseDay } from '../../nodes/oee/time-zone';
 import { seedHistory } from '../../simulator/seed-history';
+import { repoRoot } from '../support/hub-process';
 import { BERLIN, near } from './fixtures';
 import { useBackends } from './backends';
 
 const UNTIL = parseDay('2026-11-04') ?? 0; // two weeks across the end of summer time (2026-10-25)
 const FROM = formatDay(UNTIL - 14);
 const TO = formatDay(UNTIL);
+
+interface GrafanaDashboard {
+  readonly templating: { readonly list: readonly { readonly query: string }[] };
+  readonly panels: readonly { readonly title: string; readonly targets: readonly { readonly rawSql: string }[] }[];
+}
+
+/** Grafana's macros and the machine variable as Grafana expands them for a PostgreSQL data source. */
+function expand(sql: string, from: number, to: number, machines: readonly string[]): string {
+  return sql
+    .replace(/\$__timeFrom\(\)/g, `'${new Date(from).toISOString()}'`)
+    .replace(/\$__timeTo\(\)/g, `'${new Date(to).toISOString()}'`)
+    .replace(/\$__unixEpochFrom\(\)/g, String(Math.floor(from / 1000)))
+    .replace(/\$__unixEpochTo\(\)/g, String(Math.floor(to / 1000)))
+    .replace(/\$machine/g, machines.map((m) => `'${m}'`).join(','));
+}
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const FIGURES = ['availability', 'performance', 'quality', 'oee'] as const;
@@ -87,6 +105,20 @@ describe('KPI views for BI tools', function () {
           assert.equal(Number(v.ms), r.durationMs);
         }
       });
+
+      if (backend.name === 'postgres') {
+        it('answers every query of the example Grafana dashboard (docs/grafana-kpi-dashboard.json)', async () => {
+          const dash = JSON.parse(fs.readFileSync(path.join(repoRoot, 'docs', 'grafana-kpi-dashboard.json'), 'utf8')) as GrafanaDashboard;
+          const machines = (await store.all(dash.templating.list[0].query)).map((r) => String(r.machine));
+          assert.equal(machines.length, 4);
+          const from = Date.parse(`${formatDay(UNTIL - 10)}T00:00:00Z`);
+          const to = Date.parse(`${TO}T00:00:00Z`);
+          for (const p of dash.panels) {
+            const rows = await store.all(expand(p.targets[0].rawSql, from, to, machines));
+            assert.ok(rows.length > 0, `panel ${p.title} has no rows`);
+          }
+        });
+      }
     });
   }
 });
