@@ -7,6 +7,8 @@
  * INTEGER on SQLite; ratios and tag values DOUBLE PRECISION / REAL. No column is named after a reserved
  * word (start_ms, end_ms), so analysts can query the tables as they are.
  */
+import { CREATE_VIEWS } from './views';
+
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Migration {
@@ -90,6 +92,11 @@ export const MIGRATIONS: readonly Migration[] = [
         'CREATE INDEX kpi_shifts_end ON kpi_shifts (end_ms)',
       ];
     },
+  },
+  {
+    version: 4,
+    what: 'views for BI tools (OEE by machine, line, site, plant per day, week, month; downtime by reason per day)',
+    sql: () => CREATE_VIEWS,
   },
 ];
 
