@@ -17,21 +17,29 @@ const demoFlow = path.join(root, 'flows', 'demo-line.json');
 // One filter for the simulator's node-opcua (in this process) and the hub's (its output): W27 explained once.
 const printLine = opcuaWarningFilter((line) => process.stdout.write(`${line}\n`));
 
-/** @param {string} dir @returns {number} */
-function newestMtime(dir) {
-  let newest = 0;
+/** The newest file under dir. @param {string} dir @returns {{mtimeMs: number, file: string}} */
+function newestFile(dir) {
+  let newest = { mtimeMs: 0, file: '' };
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
+    const candidate = entry.isDirectory() ? newestFile(full) : { mtimeMs: fs.statSync(full).mtimeMs, file: full };
+    if (candidate.mtimeMs > newest.mtimeMs) newest = candidate;
   }
   return newest;
 }
 
+/**
+ * A newcomer's edit shows without a separate build. HUB_BUILD=0 never rebuilds: a rebuild empties dist/,
+ * which other hubs running from this checkout (the test suite's parallel jobs) load their nodes from.
+ */
 function buildIfStale() {
+  if (process.env.HUB_BUILD === '0') return;
   const stamp = path.join(root, 'dist', '.build-stamp');
   const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
-  const sources = Math.max(...['nodes', 'flows', 'simulator'].map((d) => newestMtime(path.join(root, d))));
-  if (sources > built) execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit' });
+  const newest = ['nodes', 'flows', 'simulator'].map((d) => newestFile(path.join(root, d))).reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
+  if (newest.mtimeMs <= built) return;
+  process.stdout.write(`[factory-hub] Building: ${built === 0 ? 'no build yet' : `${path.relative(root, newest.file)} changed since the last build`}.\n`);
+  execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit' });
 }
 
 /** A fresh user directory gets the demo flow, as the hub's first project (settings/demo-project.js, HUB_DEMO_FLOW). */

@@ -99,6 +99,8 @@ describe('demo ports: npm start on moved ports, the demo flow following', functi
       HUB_DEMO_ERP_PORT: String(erp),
       HUB_CREDENTIAL_SECRET: 'test-secret-not-for-production',
       HUB_ADMIN_PASSWORD: ROLE_PASSWORDS.admin,
+      // npm test has built; a rebuild would empty dist/ under the hubs of the other test jobs.
+      HUB_BUILD: '0',
     };
     const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start.js')], { cwd: repoRoot, env: { ...process.env, ...env } });
     start = child;
