@@ -18,6 +18,7 @@ import connectionNode from '../../nodes/erp/erp-connection';
 import type { ErpConnectionNode } from '../../nodes/erp/erp-connection';
 import postNode from '../../nodes/erp/erp-post';
 import { FaultProxy } from '../support/fault-proxy';
+import { restoreOpensslConf } from '../../nodes/opcua/openssl-env';
 import { tempDir } from '../support/hub-process';
 import { statusMatching, useTestRuntime, outputOrError } from '../support/node-red';
 import { RestTestServer } from './servers/rest';
@@ -199,6 +200,8 @@ describe('fh-erp-post and fh-erp-connection in Node-RED', function () {
     before(function () {
       try {
         const dir = tempDir('erp-tls');
+        // An earlier file of this mocha process may have used node-opcua-crypto, which leaves OPENSSL_CONF "undefined".
+        restoreOpensslConf();
         execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
         cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
         tls = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert }, (req, res) => {
