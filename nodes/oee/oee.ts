@@ -31,6 +31,7 @@ import type { NodeState } from './state-file';
 import { STATE_FORMAT, STATE_VERSION, StateFile, StateSaver } from './state-file';
 import type { MachineState } from './states';
 import type { ShiftCalendarNode } from './shift-calendar';
+import { originOf } from '../shared/audit-log';
 import { getConfigNode } from '../shared/config-node';
 import { messageOf } from '../shared/errors';
 import { guarded, onInput } from '../shared/guard';
@@ -123,8 +124,11 @@ export default function register(RED: NodeAPI): void {
     let ends: OutMessage[] = [];
     let stateChanged = false;
     let newStop = false;
+    /** Who is naming a stop right now (the account behind an assign-reason message), for its stop-reason event. */
+    let assigner: string | undefined;
     const onNotice = (n: Notice): void => {
       const { output, msg } = noticeMessage(machine, n);
+      if (n.kind === 'stop-reason' && assigner !== undefined) msg.user = assigner;
       (output === 2 ? events : ends).push(msg);
       if (n.kind === 'stop-start') {
         currentStopId = n.stop.id;
@@ -375,7 +379,13 @@ export default function register(RED: NodeAPI): void {
             errors.push(new OeeInputError(`assign-reason: stop ${describeValue(parsed.stopId)} is not a stop this node keeps (no sample yet); assignment ignored (unknown-stop)`, 'unknown-stop', 'assign-reason'));
             break;
           }
-          const r = engine.apply({ type: 'assign', t: parsed.t, stopId: parsed.stopId as number, reason: parsed.reason as string | null });
+          assigner = originOf(msg).user;
+          let r: ReturnType<Engine['apply']>;
+          try {
+            r = engine.apply({ type: 'assign', t: parsed.t, stopId: parsed.stopId as number, reason: parsed.reason as string | null });
+          } finally {
+            assigner = undefined;
+          }
           if (r.ok) changed = true;
           else errors.push(new OeeInputError(`assign-reason: ${r.error.message} (${r.error.code})`, r.error.code, 'assign-reason'));
           break;

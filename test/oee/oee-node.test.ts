@@ -196,7 +196,8 @@ describe('oee/fh-oee node in a Node-RED runtime', function () {
     assert.equal(out.figures.at(-1)!.topic, `${M}/oee`);
 
     // The operator names the small stop; then the shift ends (a tick message: the source clock of a replay).
-    send({ topic: 'assign-reason', payload: { stopId: 2, reason: 'motor' } });
+    // As from the dashboard: node-red-dashboard puts the logged-in operator in msg._client.user.
+    send({ topic: 'assign-reason', payload: { stopId: 2, reason: 'motor' }, _client: { user: { username: 'operator1' } } });
     send({ topic: 'tick', timestamp: at('14:00') });
     await until('the shift-end record', () => out.ends.length === 1);
     assert.deepEqual(out.caught, []);
@@ -279,6 +280,7 @@ describe('oee/fh-oee node in a Node-RED runtime', function () {
     const reasonEvent = out.events.find((m) => (m.payload as { event: string }).event === 'stop-reason')!;
     assert.equal(reasonEvent.topic, `${M}/stop-reason`);
     assert.equal((reasonEvent.payload as StopEvent).reasonSource, 'operator');
+    assert.equal(reasonEvent.user, 'operator1', 'who named the stop goes with the event (the KPI store keeps it)');
 
     // Between shifts: the figures output says so once; the status shows the state.
     await until('the no-shift figures', () => (out.figures.at(-1)?.payload as { shift: unknown }).shift === null);
