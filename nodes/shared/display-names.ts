@@ -15,6 +15,7 @@ const MODBUS = '#C7E9C0';
 const OPCUA = '#A9CCE3';
 const OEE = '#FFCC66';
 const ERP = '#FDD0A2';
+const UNS = '#D7BDE2';
 
 export const LOOKS = {
   'fh-modbus-client': { paletteLabel: 'Modbus device', icon: 'fh-modbus.svg' },
@@ -30,6 +31,8 @@ export const LOOKS = {
   'fh-oee': { paletteLabel: 'oee', icon: 'fh-oee.svg', color: OEE },
   'fh-erp-connection': { paletteLabel: 'ERP connection', icon: 'fh-erp.svg' },
   'fh-erp-post': { paletteLabel: 'erp post', icon: 'fh-erp.svg', color: ERP },
+  'fh-mqtt-broker': { paletteLabel: 'MQTT broker', icon: 'fh-uns.svg' },
+  'fh-uns-publish': { paletteLabel: 'uns publish', icon: 'fh-uns.svg', color: UNS },
 } as const satisfies Record<string, Look>;
 
 export type NodeType = keyof typeof LOOKS;

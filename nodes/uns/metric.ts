@@ -41,19 +41,26 @@ const TYPES: Readonly<Record<DataType, SparkplugType>> = {
   string: 'String',
 };
 
-/** The Sparkplug datatype of a tag map type, or of a value when the tag's type is not known. */
+const INTEGER = new Set<DataType>(['int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
+
+/**
+ * The Sparkplug datatype of a value whose message names its tag's type (msg.tag.dataType). That type is
+ * the register's (Modbus) before scaling: a scaled int16 gives 21.5. Without the tag map to say whether a
+ * tag is scaled, integers are published as Double, which holds either without a rebirth.
+ */
 export function sparkplugType(dataType: unknown, value: unknown): SparkplugType {
-  if (typeof dataType === 'string' && Object.prototype.hasOwnProperty.call(TYPES, dataType)) return TYPES[dataType as DataType];
+  if (typeof dataType === 'string' && Object.prototype.hasOwnProperty.call(TYPES, dataType)) return INTEGER.has(dataType as DataType) ? 'Double' : TYPES[dataType as DataType];
   if (typeof value === 'boolean') return 'Boolean';
   if (typeof value === 'string') return 'String';
   return 'Double';
 }
 
-/** Metadata of a tag of the tag map. */
+/** Metadata of a tag of the tag map: its type, Double when scaled (the engineering value is no integer). */
 export function tagMapMeta(tag: Tag): MetricMeta {
   const range = tag.scaling?.range;
+  const scaled = tag.scaling !== undefined && (tag.scaling.gain !== 1 || tag.scaling.offset !== 0);
   return {
-    type: TYPES[tag.dataType],
+    type: scaled && INTEGER.has(tag.dataType) ? 'Double' : TYPES[tag.dataType],
     ...(tag.unit ? { unit: tag.unit } : {}),
     ...(range ? { engLow: range.engLow, engHigh: range.engHigh } : {}),
     ...(tag.description ? { description: tag.description } : {}),

@@ -158,8 +158,10 @@ describe('Sparkplug B edge node session', () => {
 describe('tag messages as metric updates', () => {
   it('reads value messages and scan messages, with quality, time, unit and datatype', () => {
     assert.deepEqual(updatesOf({ topic: 'a/b/c/m/count', payload: 7, timestamp: 5, quality: 'uncertain', tag: { unit: 'pcs', dataType: 'uint16' } }, noMap), [
-      { name: 'a/b/c/m/count', value: 7, timestamp: 5, quality: 'uncertain', type: 'UInt16', unit: 'pcs' },
+      { name: 'a/b/c/m/count', value: 7, timestamp: 5, quality: 'uncertain', type: 'Double', unit: 'pcs' },
     ]);
+    assert.equal(updatesOf({ topic: 'a/t', payload: 21.5, tag: { dataType: 'int16' } }, noMap)[0].type, 'Double', 'a Modbus type is the raw one: the value may be scaled');
+    assert.equal(updatesOf({ topic: 'a/t', payload: 2, tag: { dataType: 'float32' } }, noMap)[0].type, 'Float');
     const scan = updatesOf({ payload: { 'a/x': 1.5, 'a/y': true }, timestamp: 9, errors: { 'a/x': 'timeout' } }, noMap);
     assert.deepEqual(scan.map((s) => [s.name, s.type, s.quality, s.timestamp]), [['a/x', 'Double', 'bad', 9], ['a/y', 'Boolean', 'good', 9]]);
   });
@@ -172,7 +174,7 @@ describe('tag messages as metric updates', () => {
   it('refuses what no metric can hold, naming the tag', () => {
     assert.throws(() => updatesOf({ payload: 1 }, noMap), /msg.topic must be the tag name/);
     assert.throws(() => updatesOf({ topic: 'a/t', payload: [1] }, noMap), /tag a\/t: value is an array/);
-    assert.throws(() => updatesOf({ topic: 'a/t', payload: 1.5, tag: { dataType: 'int16' } }, noMap), /tag a\/t: value is 1.5, not a whole number \(Int16\)/);
+    assert.throws(() => updatesOf({ topic: 'a/t', payload: 1.5 }, () => ({ type: 'Int16' })), /tag a\/t: value is 1.5, not a whole number \(Int16\)/);
     assert.throws(() => updatesOf({ topic: 'a/t', payload: 'x', tag: { dataType: 'float32' } }, noMap), /not a finite number/);
     assert.throws(() => updatesOf({ topic: 'a/t', payload: 1, quality: 'ok' }, noMap), /quality must be good, uncertain or bad/);
     assert.throws(() => updatesOf({ topic: 'a/t', payload: 1, timestamp: 'now' }, noMap), /timestamp must be a time in ms/);

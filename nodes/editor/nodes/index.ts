@@ -17,8 +17,9 @@ import { OEE } from './oee';
 import { OPCUA } from './opcua';
 import { CALENDAR } from './shift-calendar';
 import { TAGS } from './tag-map';
+import { UNS } from './uns';
 
-export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS };
+export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS, ...UNS };
 
 /** What a node's .html declares of it. */
 export interface Schema {
