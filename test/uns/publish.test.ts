@@ -247,4 +247,17 @@ describe('fh-uns-publish against a real Mosquitto', function () {
     assert.equal(await send(pub, out, { topic: 'acme/pack/line1/filler/count', payload: 1 }), 'accepted', 'accepted into the buffer while the broker is down');
     await statusMatching(pub, /broker unreachable \(mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*\), 1 buffered/);
   });
+
+  it('raises the alarm when the buffer is full and drops the oldest values', async () => {
+    // An edge node of its own: its own buffer file, empty.
+    await helper.load(NODES, flow('mqtt://127.0.0.1:1', { maxValues: 2, edgeNode: 'line9' }));
+    const pub = helper.getNode('pub');
+    const out = helper.getNode('out');
+    const warnings: string[] = [];
+    (pub as unknown as EventEmitter).on('call:warn', (call: { args: unknown[] }) => warnings.push(String(call.args[0])));
+    for (let v = 1; v <= 3; v++) assert.equal(await send(pub, out, { topic: 'acme/pack/line1/filler/count', payload: v }), 'accepted');
+    await statusMatching(pub, /ALARM buffer full, oldest dropped \(1\), 2 buffered/);
+    await until(() => warnings.length > 0, 'the warning');
+    assert.match(warnings[0], /UNS buffer full \(2 values\): the oldest are dropped/);
+  });
 });
