@@ -33,6 +33,7 @@ export const LOOKS = {
   'fh-erp-post': { paletteLabel: 'erp post', icon: 'fh-erp.svg', color: ERP },
   'fh-mqtt-broker': { paletteLabel: 'MQTT broker', icon: 'fh-uns.svg' },
   'fh-uns-publish': { paletteLabel: 'uns publish', icon: 'fh-uns.svg', color: UNS },
+  'fh-uns-subscribe': { paletteLabel: 'uns subscribe', icon: 'fh-uns.svg', color: UNS },
 } as const satisfies Record<string, Look>;
 
 export type NodeType = keyof typeof LOOKS;

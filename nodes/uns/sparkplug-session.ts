@@ -5,7 +5,7 @@
  * - the will (NDEATH with this connection's bdSeq) before each connect,
  * - the births once connected: NBIRTH (seq 0, bdSeq, Node Control/Rebirth, node metrics) and a DBIRTH per
  *   live device, each metric with its name, alias, datatype and properties (engUnit, engLow, engHigh,
- *   Quality),
+ *   Quality, and tagPath: the full tag name when the metric name is only its last part),
  * - NDATA/DDATA by exception (only what changed since it was last published), by alias; buffered values
  *   with is_historical and never filtered,
  * - a rebirth when a metric appears that was not born, DDEATH when every metric of a device turned bad and
@@ -193,6 +193,8 @@ export class EdgeSession {
     if (u.engLow !== undefined) properties.engLow = { type: 'Double', value: u.engLow };
     if (u.engHigh !== undefined) properties.engHigh = { type: 'Double', value: u.engHigh };
     if (u.description !== undefined) properties.Documentation = { type: 'String', value: u.description };
+    // The full ISA-95 name, so that a host (fh-uns-subscribe) gives the plant hub the same tag names.
+    if (u.name !== m.metric) properties.tagPath = { type: 'String', value: u.name };
     return { name: m.metric, alias: m.alias, type: u.type, value: u.value, timestamp: u.timestamp, properties };
   }
 

@@ -105,7 +105,7 @@ describe('fh-uns-publish against a real Mosquitto', function () {
     assert.equal(t.type, 'Double', 'a scaled int16 is a Double');
     assert.equal(c.type, 'UInt32', 'an unscaled uint32 keeps its type');
     const props = Object.fromEntries(Object.entries(t.properties ?? {}).map(([k, p]): [string, unknown] => [k, p.value]));
-    assert.deepEqual(props, { Quality: 192, engUnit: '°C', engLow: 0, engHigh: 100 });
+    assert.deepEqual(props, { Quality: 192, engUnit: '°C', engLow: 0, engHigh: 100, tagPath: 'acme/pack/line1/filler/temp' });
     const data = received.filter((r) => typeOf(r) === 'DDATA').flatMap((r) => decode(r).metrics ?? []);
     assert.deepEqual(data.map((m): unknown[] => [n(m.alias), m.value, n(m.timestamp)]), [[n(t.alias), 22, 3000]], 'the unchanged 21.5 is not sent again');
     const seqs = received.map((r) => decode(r)).filter((p) => p.seq !== undefined && p.seq !== null).map((p) => n(p.seq));

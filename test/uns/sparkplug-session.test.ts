@@ -60,7 +60,7 @@ describe('Sparkplug B edge node session', () => {
     const temp = byName(db, 'temp');
     assert.equal(temp.type, 'Float');
     assert.equal(temp.value, 71.5);
-    assert.deepEqual(Object.fromEntries(Object.entries(temp.properties ?? {}).map(([k, v]) => [k, v.value])), { Quality: 192, engUnit: '°C', engLow: 0, engHigh: 150, Documentation: 'bowl' });
+    assert.deepEqual(Object.fromEntries(Object.entries(temp.properties ?? {}).map(([k, v]) => [k, v.value])), { Quality: 192, engUnit: '°C', engLow: 0, engHigh: 150, Documentation: 'bowl', tagPath: 'acme/pack/line1/filler/temp' });
     const count = byName(db, 'count');
     assert.equal(count.type, 'UInt32');
     assert.notEqual(n(count.alias), n(temp.alias));

@@ -18,8 +18,9 @@ import { OPCUA } from './opcua';
 import { CALENDAR } from './shift-calendar';
 import { TAGS } from './tag-map';
 import { UNS } from './uns';
+import { UNS_SUBSCRIBE } from './uns-subscribe';
 
-export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS, ...UNS };
+export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS, ...UNS, ...UNS_SUBSCRIBE };
 
 /** What a node's .html declares of it. */
 export interface Schema {
