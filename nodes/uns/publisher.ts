@@ -17,7 +17,22 @@ import { EdgeSession } from './sparkplug-session';
 import { sparkplugTopic } from './sparkplug-names';
 import type { SparkplugIds } from './sparkplug-names';
 
-export type PublishForm = { readonly kind: 'sparkplug'; readonly ids: SparkplugIds } | { readonly kind: 'json' };
+/**
+ * `primaryHost`: Sparkplug 3.0's primary host application id: the edge node publishes (births, data)
+ * only while that host's STATE says online, and keeps values in its buffer otherwise.
+ */
+export type PublishForm = { readonly kind: 'sparkplug'; readonly ids: SparkplugIds; readonly primaryHost?: string } | { readonly kind: 'json' };
+
+/** A STATE payload's verdict: 3.0 JSON `{"online": true, "timestamp": …}`, or 2.2's ONLINE/OFFLINE text. */
+export function hostOnline(payload: Buffer): boolean {
+  const text = payload.toString().trim();
+  if (text === 'ONLINE' || text === 'OFFLINE') return text === 'ONLINE';
+  try {
+    return (JSON.parse(text) as { online?: unknown }).online === true;
+  } catch {
+    return false;
+  }
+}
 
 export interface PublisherOptions {
   readonly form: PublishForm;
@@ -47,6 +62,8 @@ export interface PublisherStatus {
   readonly buffered: number;
   readonly dropped: number;
   readonly full: boolean;
+  /** A primary host is configured and not online: values wait in the buffer. */
+  readonly waitingForHost: boolean;
 }
 
 export class UnsPublisher {
@@ -59,6 +76,9 @@ export class UnsPublisher {
   private horizon = 0;
   private draining = false;
   private again = false;
+  /** STATE topic of the primary host, when one is configured. */
+  private readonly stateTopic: string | undefined;
+  private hostIsOnline = false;
 
   constructor(broker: BrokerOptions, readonly options: PublisherOptions) {
     this.batch = options.batch ?? 1000;
@@ -76,17 +96,19 @@ export class UnsPublisher {
       }
       this.session = session;
     }
-    const ncmd = form.kind === 'sparkplug' ? [sparkplugTopic(form.ids, 'NCMD')] : [];
+    this.stateTopic = form.kind === 'sparkplug' && form.primaryHost ? `spBv1.0/STATE/${form.primaryHost}` : undefined;
+    const ncmd = form.kind === 'sparkplug' ? [sparkplugTopic(form.ids, 'NCMD'), ...(this.stateTopic ? [this.stateTopic] : [])] : [];
     this.connection = new BrokerConnection(
       broker,
       {
         will: () => this.will(),
         online: () => this.online(),
         offline: () => {
+          this.hostIsOnline = false;
           this.session?.offline();
           this.emitChanged();
         },
-        message: (_topic, payload) => this.command(payload),
+        message: (topic, payload) => (topic === this.stateTopic ? this.hostState(payload) : this.command(payload)),
       },
       ncmd,
     );
@@ -100,7 +122,7 @@ export class UnsPublisher {
 
   get status(): PublisherStatus {
     const c = this.connection;
-    return { state: c.state, url: c.url, lastError: c.lastError, buffered: this.buffer.size, dropped: this.buffer.dropped, full: this.buffer.full };
+    return { state: c.state, url: c.url, lastError: c.lastError, buffered: this.buffer.size, dropped: this.buffer.dropped, full: this.buffer.full, waitingForHost: this.stateTopic !== undefined && !this.hostIsOnline };
   }
 
   /**
@@ -128,7 +150,23 @@ export class UnsPublisher {
     return will;
   }
 
+  /** Publishing allowed: connected, and the primary host (if one is configured) online. */
+  private get mayPublish(): boolean {
+    return this.connection.state === 'connected' && (this.stateTopic === undefined || this.hostIsOnline);
+  }
+
+  private hostState(payload: Buffer): void {
+    const online = hostOnline(payload);
+    if (online === this.hostIsOnline) return;
+    this.hostIsOnline = online;
+    // Offline: nothing more until the host is back; then births again and the buffer as history.
+    if (!online) this.session?.offline();
+    else this.online();
+    this.emitChanged();
+  }
+
   private online(): void {
+    if (!this.mayPublish) return;
     this.horizon = this.buffer.lastId();
     // A birth cut by a lost connection is made again on the next one.
     if (this.session) this.send(this.session.birth()).catch(() => undefined);
@@ -140,7 +178,7 @@ export class UnsPublisher {
     if (!this.session) return;
     try {
       const births = this.session.command(payload);
-      if (births.length > 0) this.send(births).catch(() => undefined);
+      if (births.length > 0 && this.mayPublish) this.send(births).catch(() => undefined);
     } catch (err) {
       this.emitError(err instanceof Error ? err : new Error(String(err)));
     }
@@ -156,7 +194,7 @@ export class UnsPublisher {
       this.again = true;
       return;
     }
-    if (this.connection.state !== 'connected' || this.buffer.size === 0) return;
+    if (!this.mayPublish || this.buffer.size === 0) return;
     this.draining = true;
     void this.drainLoop().finally(() => {
       this.draining = false;
@@ -168,7 +206,7 @@ export class UnsPublisher {
   }
 
   private async drainLoop(): Promise<void> {
-    while (this.connection.state === 'connected') {
+    while (this.mayPublish) {
       this.again = false;
       const rows = this.buffer.peek(0, this.batch);
       if (rows.length === 0) return;

@@ -25,6 +25,7 @@ export interface UnsPublishDef extends NodeDef {
   edgeNode: string;
   deviceLevel: string | number;
   root: string;
+  primaryHost: string;
   tagMap: string;
   maxValues: string | number;
   maxAgeH: string | number;
@@ -37,6 +38,7 @@ const STATUS = {
   connecting: 'connecting to __url__, __buffered__ buffered',
   down: 'broker unreachable (__error__), __buffered__ buffered',
   full: 'ALARM buffer full, oldest dropped (__dropped__), __buffered__ buffered',
+  host: 'primary host offline, __buffered__ buffered',
 } as const;
 
 function whole(v: string | number | undefined, fallback: number, min: number, max: number, what: string): number {
@@ -49,7 +51,10 @@ function whole(v: string | number | undefined, fallback: number, min: number, ma
 function form(def: UnsPublishDef): PublishForm {
   if (def.form === 'json') return { kind: 'json' };
   if (def.form !== 'sparkplug' && def.form !== undefined && def.form !== '') throw new Error(`form must be sparkplug or json, not "${def.form}"`);
-  return { kind: 'sparkplug', ids: checkIds({ group: def.group ?? '', edgeNode: def.edgeNode ?? '', deviceLevel: whole(def.deviceLevel, 4, 0, 16, 'device level') }) };
+  const primaryHost = (def.primaryHost ?? '').trim();
+  if (/[/+#]/.test(primaryHost)) throw new Error(`primary host id "${primaryHost}" contains /, + or #`);
+  const ids = checkIds({ group: def.group ?? '', edgeNode: def.edgeNode ?? '', deviceLevel: whole(def.deviceLevel, 4, 0, 16, 'device level') });
+  return { kind: 'sparkplug', ids, ...(primaryHost ? { primaryHost } : {}) };
 }
 
 export default function register(RED: NodeAPI): void {
@@ -86,6 +91,7 @@ export default function register(RED: NodeAPI): void {
     const showStatus = (s: PublisherStatus): void => {
       const vars = { url: s.url, buffered: s.buffered, dropped: s.dropped, error: s.lastError };
       if (s.full) node.status({ fill: 'red', shape: 'dot', text: t('full', vars) });
+      else if (s.state === 'connected' && s.waitingForHost) node.status({ fill: 'yellow', shape: 'dot', text: t('host', vars) });
       else if (s.state === 'connected') node.status({ fill: 'green', shape: 'dot', text: t('connected', vars) });
       else if (s.state === 'down') node.status({ fill: 'red', shape: 'ring', text: t('down', vars) });
       else node.status({ fill: 'yellow', shape: 'ring', text: t('connecting', vars) });

@@ -150,6 +150,7 @@ describe('fh-uns-publish against a real Mosquitto', function () {
     await broker.restart();
     sub = await collector(broker.url, 'spBv1.0/plant1/#');
     proxy.setMode({ kind: 'pass' });
+    await until(() => sub.received.some((r) => typeOf(r) === 'NBIRTH'), 'the hub back on the broker');
     await sendSome(50);
     const values = (rs: Received[], types = ['DDATA']): { value: number; historical: boolean }[] =>
       rs.filter((r) => types.includes(typeOf(r))).flatMap((r) => (decode(r).metrics ?? []).map((m) => ({ value: n(m.value), historical: m.isHistorical === true })));
@@ -217,6 +218,33 @@ describe('fh-uns-publish against a real Mosquitto', function () {
     await proxy.close();
   });
 
+  it("honours the primary host's STATE: publishes only while it is online, the waiting values then as history", async () => {
+    const { client, received } = await collector(broker.url, 'spBv1.0/plant1/#');
+    await helper.load(NODES, flow(broker.url, { primaryHost: 'scada1', tagMap: '' }));
+    const pub = helper.getNode('pub');
+    const out = helper.getNode('out');
+    await statusMatching(pub, /primary host offline, 0 buffered/);
+    assert.equal(await send(pub, out, { topic: 'acme/pack/line1/filler/count', payload: 1 }), 'accepted');
+    await statusMatching(pub, /primary host offline, 1 buffered/);
+    assert.equal(received.length, 0, 'nothing published before the host is online');
+    const state = (online: boolean): void => void client.publish('spBv1.0/STATE/scada1', JSON.stringify({ online, timestamp: Date.now() }), { qos: 1, retain: true });
+    state(true);
+    await until(() => received.some((r) => typeOf(r) === 'DDATA'), 'births, then the waiting value');
+    assert.deepEqual(received.map(typeOf), ['NBIRTH', 'DBIRTH', 'DDATA']);
+    assert.equal(decode(received[2]).metrics?.[0].isHistorical, true);
+    state(false);
+    await statusMatching(pub, /primary host offline/);
+    const before = received.length;
+    assert.equal(await send(pub, out, { topic: 'acme/pack/line1/filler/count', payload: 2 }), 'accepted');
+    await statusMatching(pub, /primary host offline, 1 buffered/);
+    assert.equal(received.length, before, 'nothing published while the host is offline');
+    state(true);
+    await until(() => received.filter((r) => typeOf(r) === 'NBIRTH').length === 2 && received.at(-1)?.topic.includes('DDATA') === true, 'births again, then the value');
+    assert.equal(n(decode(received.at(-1)!).metrics?.[0].value), 2);
+    client.publish('spBv1.0/STATE/scada1', '', { retain: true });
+    client.end();
+  });
+
   it('publishes the plain JSON namespace: retained values with timestamp, quality and unit', async () => {
     await helper.load(NODES, flow(broker.url, { form: 'json', root: 'uns', tagMap: '' }));
     const pub = helper.getNode('pub');
@@ -241,7 +269,7 @@ describe('fh-uns-publish against a real Mosquitto', function () {
     await helper.load(NODES, flow('mqtt://127.0.0.1:1', { edgeNode: 'line/1' }));
     await statusMatching(helper.getNode('pub'), /config: edge node id "line\/1" contains \//);
     await helper.unload();
-    await helper.load(NODES, flow('mqtt://127.0.0.1:1'));
+    await helper.load(NODES, flow('mqtt://127.0.0.1:1', { edgeNode: 'line8' }));
     const pub = helper.getNode('pub');
     const out = helper.getNode('out');
     assert.equal(await send(pub, out, { topic: 'acme/pack/line1/filler/count', payload: 1 }), 'accepted', 'accepted into the buffer while the broker is down');
