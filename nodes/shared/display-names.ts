@@ -15,7 +15,8 @@ const MODBUS = '#C7E9C0';
 const OPCUA = '#A9CCE3';
 const OEE = '#FFCC66';
 const ERP = '#FDD0A2';
-const KPI = '#D8BFD8';
+const KPI = '#9FD8D0';
+const UNS = '#D7BDE2';
 
 export const LOOKS = {
   'fh-modbus-client': { paletteLabel: 'Modbus device', icon: 'fh-modbus.svg' },
@@ -34,6 +35,9 @@ export const LOOKS = {
   'fh-kpi-store': { paletteLabel: 'KPI store', icon: 'fh-kpi.svg' },
   'fh-kpi-write': { paletteLabel: 'kpi write', icon: 'fh-kpi.svg', color: KPI },
   'fh-kpi-query': { paletteLabel: 'kpi query', icon: 'fh-kpi.svg', color: KPI },
+  'fh-mqtt-broker': { paletteLabel: 'MQTT broker', icon: 'fh-uns.svg' },
+  'fh-uns-publish': { paletteLabel: 'uns publish', icon: 'fh-uns.svg', color: UNS },
+  'fh-uns-subscribe': { paletteLabel: 'uns subscribe', icon: 'fh-uns.svg', color: UNS },
 } as const satisfies Record<string, Look>;
 
 export type NodeType = keyof typeof LOOKS;

@@ -21,7 +21,7 @@ const CALENDAR = 'id00000000000002';
 const OEE = 'id00000000000003';
 const READ = 'id00000000000004';
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'identity');
-const CONFIG_TYPES = ['fh-tag-map', 'fh-modbus-client', 'fh-opcua-endpoint', 'fh-shift-calendar', 'fh-erp-connection', 'fh-kpi-store'] as const;
+const CONFIG_TYPES = ['fh-tag-map', 'fh-modbus-client', 'fh-opcua-endpoint', 'fh-shift-calendar', 'fh-erp-connection', 'fh-kpi-store', 'fh-mqtt-broker'] as const;
 const PALETTE_TYPES = (Object.keys(LOOKS) as (keyof typeof LOOKS)[]).filter((t) => !(CONFIG_TYPES as readonly string[]).includes(t));
 
 interface BrowserRED {

@@ -18,8 +18,10 @@ import { OEE } from './oee';
 import { OPCUA } from './opcua';
 import { CALENDAR } from './shift-calendar';
 import { TAGS } from './tag-map';
+import { UNS } from './uns';
+import { UNS_SUBSCRIBE } from './uns-subscribe';
 
-export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS, ...KPI };
+export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS, ...KPI, ...UNS, ...UNS_SUBSCRIBE };
 
 /** What a node's .html declares of it. */
 export interface Schema {
