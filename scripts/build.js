@@ -40,7 +40,8 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
 // <package>/resources/ at resources/<module>/, where the node's or plugin's .html loads it from:
 // - tag-editor.js (FactoryHubTags): the tag-map editor, which validates and reads CSV with exactly the
 //   runtime's tag core;
-// - hub-editor.js (FactoryHubEditor): the editor plugin (nodes/editor/hub-editor.html): refusals and the audit.
+// - hub-editor.js (FactoryHubEditor): the editor plugin (nodes/editor/hub-editor.html): refusals, the audit
+//   and, from nodes/editor/nodes/, every node type's editor definition (each node's .html registers with it).
 {
   const resources = path.join(root, 'resources');
   /** @type {{ dir: string[], file: string, entry?: string, globalName?: string, format?: 'iife' | 'esm' }[]} */
@@ -50,6 +51,7 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
     // The guided tour, an ES module as Node-RED's tour guide import()s tours (first-login.ts runs it).
     { dir: ['nodes', 'editor', 'browser'], entry: 'tour-module.ts', file: 'hub-tour.js', format: 'esm' },
   ];
+  fs.rmSync(path.join(dist, 'nodes', 'editor', 'nodes'), { recursive: true, force: true });
   for (const bundle of bundles) {
     fs.rmSync(path.join(dist, ...bundle.dir), { recursive: true, force: true });
     fs.rmSync(path.join(resources, bundle.file), { force: true });

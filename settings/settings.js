@@ -151,7 +151,9 @@ module.exports = {
   },
   editorTheme: {
     page: { title: 'Factory Hub' },
-    header: { title: 'Factory Hub' },
+    // The product's logo instead of Node-RED's, on the login dialog and in the header.
+    header: { title: 'Factory Hub', image: path.join(repoRoot, 'resources', 'factory-hub-logo.svg') },
+    login: { image: path.join(repoRoot, 'resources', 'factory-hub-logo.svg') },
     projects: { enabled: true, workflow: { mode: 'manual' } },
     multiplayer: { enabled: true },
     tours: false,

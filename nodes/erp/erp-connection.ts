@@ -8,6 +8,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { createAuthenticator } from './auth';
 import { ErpClient } from './client';
 import type { ConnectionCredentials, ConnectionDef } from './connection-config';
+import { ERP_CREDENTIALS } from './credentials';
 import { parseConnection } from './connection-config';
 import type { Dialect } from './dialects/dialect';
 import { createDialect } from './dialects';
@@ -90,15 +91,7 @@ export default function register(RED: NodeAPI): void {
       });
     },
     {
-      credentials: {
-        username: { type: 'text' },
-        password: { type: 'password' },
-        token: { type: 'password' },
-        apiKey: { type: 'password' },
-        apiSecret: { type: 'password' },
-        clientId: { type: 'text' },
-        clientSecret: { type: 'password' },
-      },
+      credentials: ERP_CREDENTIALS,
     },
   );
 }

@@ -2,7 +2,9 @@
  * Every node of this package in every shipped flow (the demo and the examples) passes its edit dialog's own
  * validators, so that the editor never shows it with a red triangle and a deploy never asks "...some nodes
  * that are not properly configured". The validators are the real ones: each node's registration script
- * from dist/nodes/**.html run against Node-RED 4's own `RED.validators` (taken from the editor bundle), and
+ * from dist/nodes/**.html, with the definitions it takes from the plugin's bundle resources/hub-editor.js
+ * (loaded first, as the editor loads plugins before nodes), run against Node-RED 4's own `RED.validators`
+ * (taken from the editor bundle), and
  * Node-RED's rule for a property (validateNodeProperty in the editor: `required` means not "", then
  * `validate` is called with the node as `this`). A property missing from the flow is validated as
  * undefined, as the editor does after an import.
@@ -45,26 +47,26 @@ function noDialog(): object {
 }
 
 function nodeDefinitions(): Map<string, NodeDefinition> {
-  const validators = editorValidators();
   const found = new Map<string, NodeDefinition>();
+  const RED = {
+    nodes: { registerType: (type: string, def: NodeDefinition) => found.set(type, def) },
+    // The editor plugin registers no node type.
+    plugins: { registerPlugin: () => undefined },
+    validators: editorValidators(),
+    _: (key: string) => key,
+    settings: {},
+  };
+  // One page, as in the editor: no dialog is open, so the dialogs' `$('#node-input-x')` lookups find
+  // nothing and fall back to the node.
+  const page = vm.createContext({ RED, $: noDialog, console });
+  vm.runInContext(fs.readFileSync(path.join(repoRoot, 'resources', 'hub-editor.js'), 'utf8'), page);
   const walk = (dir: string): void => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const file = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(file);
       else if (file.endsWith('.html')) {
         const html = fs.readFileSync(file, 'utf8');
-        for (const m of html.matchAll(/<script type="text\/javascript"[^>]*>([\s\S]*?)<\/script>/g)) {
-          const RED = {
-            nodes: { registerType: (type: string, def: NodeDefinition) => found.set(type, def) },
-            // The editor plugin registers no node type.
-            plugins: { registerPlugin: () => undefined },
-            validators,
-            _: (key: string) => key,
-            settings: {},
-          };
-          // No dialog is open: the dialogs' `$('#node-input-x')` lookups find nothing and fall back to the node.
-          vm.runInNewContext(m[1], { RED, $: noDialog, window: {}, console });
-        }
+        for (const m of html.matchAll(/<script type="text\/javascript"[^>]*>([\s\S]*?)<\/script>/g)) vm.runInContext(m[1], page);
       }
     }
   };

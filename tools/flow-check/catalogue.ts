@@ -175,7 +175,10 @@ function definitionOf(node: EsNode): EditorDefinition | undefined {
   const args = node.arguments as unknown[];
   const type = stringOf(args[0]);
   if (type === undefined) return undefined;
-  const def = objectEntries(args[1]);
+  // A definition passed through a helper, `helper('type', {...})` (this package's editor bundle), is read
+  // from that helper's literal argument.
+  const wrapped = isEsNode(args[1]) && args[1].type === 'CallExpression' ? (args[1].arguments as unknown[]).at(-1) : undefined;
+  const def = objectEntries(args[1]) ?? objectEntries(wrapped);
   if (def === undefined) return { type, references: [] };
   const category = stringOf(def.get('category'));
   const defaults = def.has('defaults') ? objectEntries(def.get('defaults')) : new Map<string, unknown>();

@@ -5,6 +5,7 @@
  * (Deploy, node dialogs), shows the audit to accounts that may read it and, at the first login, the
  * guided tour (first-login.ts). What the account may do is
  * read at run time (its permissions, and its role from GET /factoryhub/me), never from a role table.
+ * It also holds the edit dialogs of every node type (nodes/editor/nodes/).
  */
 import { adminFetch } from '../../tags/editor/red';
 import { addAuditSidebar } from './audit-sidebar';
@@ -17,6 +18,8 @@ import type { Account } from './refusal';
 
 export { deployRefusal, readOnlyDialogNote, roleText } from './refusal';
 export { entryLine, DayPages } from './audit-view';
+// The node types' editor definitions (the plugin's .html loads this bundle before any node's .html).
+export { nodeDefinition } from '../nodes';
 
 let started = false;
 
