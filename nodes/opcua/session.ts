@@ -122,7 +122,7 @@ async function operationLimits(session: ClientSession): Promise<number[]> {
   return values.map((dv) => (dv.statusCode.isGood() && typeof dv.value.value === 'number' ? dv.value.value : 0));
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);

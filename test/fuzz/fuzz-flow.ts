@@ -132,6 +132,7 @@ export function fuzzFlow(targets: FuzzTargets, inputTypes: readonly string[]): F
     { id: nodeId('fh-opcua-read'), type: 'fh-opcua-read', z, name: 'oven read', endpoint: 'opcua-ep', tagMap: 'opcua-map', prefix: '', output: 'each', wires: [['observe-fh-opcua-read']] },
     { id: nodeId('fh-opcua-subscribe'), type: 'fh-opcua-subscribe', z, name: 'oven subscribe', endpoint: 'opcua-ep', tagMap: 'opcua-map', prefix: '', samplingInterval: 200, publishingInterval: 500, queueSize: 10, deadbandType: 'none', deadband: 0, output: 'each', wires: [['observe-fh-opcua-subscribe']] },
     { id: nodeId('fh-opcua-write'), type: 'fh-opcua-write', z, name: 'oven write', endpoint: 'opcua-ep', tagMap: 'opcua-map', prefix: '', wires: [['observe-fh-opcua-write']] },
+    { id: nodeId('fh-opcua-method'), type: 'fh-opcua-method', z, name: 'oven method', endpoint: 'opcua-ep', objectId: 'ns=1;s=Plant', methodId: '', wires: [['observe-fh-opcua-method']] },
     { id: nodeId('fh-erp-post'), type: 'fh-erp-post', z, name: 'mes post', connection: 'erp-conn', kind: 'confirmation', mapping: '', wires: [['observe-fh-erp-post'], ['observe-fh-erp-post']] },
     {
       id: nodeId('fh-oee'), type: 'fh-oee', z, name: 'press OEE', machine: MACHINE, calendar: 'calendar', stateSource: 'state', stateTag: `${MACHINE}/state`,

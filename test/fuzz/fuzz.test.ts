@@ -31,7 +31,7 @@ const { FUZZ_GROUPS, fuzzCases } = require('./cases.js') as { FUZZ_GROUPS: strin
 const SEED = 20261201;
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 /** Node types with an input, each sent the whole corpus; the others are config nodes they use. */
-const INPUT_TYPES = ['fh-modbus-read', 'fh-modbus-write', 'fh-opcua-read', 'fh-opcua-subscribe', 'fh-opcua-write', 'fh-erp-post', 'fh-oee'] as const;
+const INPUT_TYPES = ['fh-modbus-read', 'fh-modbus-write', 'fh-opcua-read', 'fh-opcua-subscribe', 'fh-opcua-write', 'fh-opcua-method', 'fh-erp-post', 'fh-oee'] as const;
 const CONFIG_TYPES = ['fh-modbus-client', 'fh-tag-map', 'fh-opcua-endpoint', 'fh-erp-connection', 'fh-shift-calendar'] as const;
 
 /**

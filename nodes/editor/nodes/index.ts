@@ -15,10 +15,11 @@ import { expandTemplateInPage } from './form-rows';
 import { MODBUS } from './modbus';
 import { OEE } from './oee';
 import { OPCUA } from './opcua';
+import { OPCUA_METHOD } from './opcua-method';
 import { CALENDAR } from './shift-calendar';
 import { TAGS } from './tag-map';
 
-export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS };
+export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...OPCUA_METHOD, ...ERP, ...OEE, ...CALENDAR, ...TAGS };
 
 /** What a node's .html declares of it. */
 export interface Schema {
