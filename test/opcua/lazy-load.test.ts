@@ -60,6 +60,9 @@ describe('OPC UA nodes: node-opcua loads only when needed', function () {
       ['GET', '/factoryhub/opcua/certificates', 'opcua.read'],
       ['POST', '/factoryhub/opcua/certificates/trusted', 'opcua.write'],
       ['DELETE', '/factoryhub/opcua/certificates/trusted/:thumbprint', 'opcua.write'],
+      ['GET', '/factoryhub/opcua/certificates/own', 'opcua.read'],
+      ['GET', '/factoryhub/opcua/certificates/own.der', 'opcua.read'],
+      ['GET', '/factoryhub/opcua/certificates/own.pem', 'opcua.read'],
       ['GET', '/factoryhub/audit/writes', 'audit.read'],
       ['GET', '/factoryhub/audit/auth', 'audit.read'],
     ]);
