@@ -14,6 +14,8 @@ export interface VariableInfo {
   readonly dataType: DataType;
   /** The declared DataType's name when it is not the built-in one, e.g. `Duration`, `MachineState`. */
   readonly dataTypeName: string;
+  /** The declared DataType's NodeId (`i=884`, `ns=2;i=3002`), where a structure is written by it. */
+  readonly dataTypeId?: string;
   /** -3 scalar or one dimension, -2 any, -1 scalar, 0 one or more dimensions, n >= 1 exactly n. */
   readonly valueRank: number;
   readonly arrayDimensions: readonly number[];

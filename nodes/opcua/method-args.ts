@@ -4,6 +4,7 @@
  * (convert.ts), and its output arguments back to plain values. No Node-RED here.
  */
 import type { Variant } from 'node-opcua-client';
+import { DataType } from 'node-opcua-client';
 import type { VariableInfo } from './convert';
 import { ConversionError, describeValue, toVariant } from './convert';
 import { jsValue } from './value';
@@ -61,10 +62,19 @@ export function orderedArguments(payload: unknown, signature: MethodSignature): 
   throw new ConversionError(`${what} takes ${inputs.length} input arguments (${listNames(inputs)}): give msg.payload as an array in that order or an object by name, not ${describeValue(payload)}`);
 }
 
+/** Builds a structure argument (structures.ts, with the session); absent: structures are refused. */
+export type StructureBuilder = (value: unknown, info: VariableInfo, what: string) => Promise<Variant>;
+
 /** The Variants to send; ConversionError naming the argument for a value that does not fit. */
-export function inputVariants(payload: unknown, signature: MethodSignature): Variant[] {
+export async function inputVariants(payload: unknown, signature: MethodSignature, structure?: StructureBuilder): Promise<Variant[]> {
   const values = orderedArguments(payload, signature);
-  return values.map((v, i) => toVariant(v, signature.inputs[i].info, `input argument "${signature.inputs[i].name}" of method ${signature.name}`));
+  const out: Variant[] = [];
+  for (const [i, v] of values.entries()) {
+    const { info, name } = signature.inputs[i];
+    const what = `input argument "${name}" of method ${signature.name}`;
+    out.push(info.dataType === DataType.ExtensionObject && structure ? await structure(v, info, what) : toVariant(v, info, what));
+  }
+  return out;
 }
 
 /** Output arguments as plain values, by name and in order. */

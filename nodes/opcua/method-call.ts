@@ -11,6 +11,7 @@ import { methodSignature } from './method-catalog';
 import { checkNodeId, resolveNodeId } from './node-id';
 import type { EndpointSession } from './session';
 import { withTimeout } from './session';
+import { structureVariant } from './structures';
 
 export interface CallReport {
   readonly objectId: string;
@@ -49,7 +50,8 @@ export async function callMethod(session: EndpointSession, objectText: unknown, 
   }
   const named = { ...base, method: signature.name };
   try {
-    variants = inputVariants(inputs, signature);
+    const live = session.access().session;
+    variants = await inputVariants(inputs, signature, (value, info, what) => structureVariant(live, value, info, what));
   } catch (err) {
     return { ...named, result: 'refused', error: messageOf(err) };
   }

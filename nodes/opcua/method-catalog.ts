@@ -55,7 +55,7 @@ async function specs(catalog: VariableCatalog, args: readonly Argument[] | null 
     const name = a.name || `argument${i + 1}`;
     out.push({
       name,
-      info: { nodeId: name, dataType: type.builtIn, dataTypeName: type.name, valueRank: a.valueRank ?? -1, arrayDimensions: a.arrayDimensions ? Array.from(a.arrayDimensions) : [] },
+      info: { nodeId: name, dataType: type.builtIn, dataTypeName: type.name, dataTypeId: a.dataType.toString(), valueRank: a.valueRank ?? -1, arrayDimensions: a.arrayDimensions ? Array.from(a.arrayDimensions) : [] },
       ...(a.description?.text ? { description: a.description.text } : {}),
     });
   }

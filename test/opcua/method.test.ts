@@ -69,7 +69,7 @@ describe('fh-opcua-method against a real OPC UA server', function () {
     assert.match(statusOf(scale).text ?? '', /called Scale: Good/);
   });
 
-  it('calls with input arguments by name, arrays and methods without arguments included', async () => {
+  it('calls with input arguments by name, arrays, structures and methods without arguments included', async () => {
     let r = await exchange(scale, out, { payload: { label: 'y', factor: 3, value: 1.5 } });
     assert.equal(r.error, undefined);
     assert.deepEqual(r.msg!.payload, { result: 4.5, text: 'y=4.5' });
@@ -77,6 +77,10 @@ describe('fh-opcua-method against a real OPC UA server', function () {
     assert.equal(r.error, undefined);
     assert.deepEqual(r.msg!.payload, { accepted: true, count: 3 });
     assert.deepEqual(calls.at(-1), { method: 'LoadRecipe', args: ['COLA', [330, 500, 1000]] });
+    r = await exchange(byMsg, out, { methodId: 'ns=1;s=Machine.SetLimits', payload: { limits: { low: 2, high: 9.5 } } });
+    assert.equal(r.error, undefined);
+    assert.deepEqual(r.msg!.payload, { span: 7.5 });
+    assert.deepEqual(calls.at(-1), { method: 'SetLimits', args: [{ low: 2, high: 9.5 }] }, 'a structure argument, built from a plain object');
     r = await exchange(byMsg, out, { methodId: 'ns=1;s=Machine.Reset' });
     assert.equal(r.error, undefined);
     assert.deepEqual(r.msg!.payload, {});
@@ -93,6 +97,7 @@ describe('fh-opcua-method against a real OPC UA server', function () {
       [scale, { payload: { value: 1, factor: 2, label: 'x', speed: 3 } }, /method Scale has no input argument "speed"/],
       [byMsg, { methodId: 'ns=1;s=Machine.LoadRecipe', payload: { recipe: 'COLA', sizes: [1, 70000] } }, /input argument "sizes" of method LoadRecipe is an array of UInt16: element 1: 70000 is out of range 0\.\.65535/],
       [byMsg, { methodId: 'ns=1;s=Machine.Reset', payload: [1] }, /method Reset takes no input arguments/],
+      [byMsg, { methodId: 'ns=1;s=Machine.SetLimits', payload: [{ low: 1 }] }, /input argument "limits" of method SetLimits is a Range \(ExtensionObject\) structure: field "high" missing/],
       [byMsg, { methodId: 'ns=1;s=Machine.NoSuch' }, /BadNodeIdUnknown: ns=1;s=Machine\.NoSuch: the server has no such node/],
       [byMsg, { methodId: 'ns=1;s=Int32' }, /ns=1;s=Int32 is Variable, not a method/],
       [byMsg, { methodId: 'ns=1;s=' }, /malformed NodeId 'ns=1;s='/],

@@ -3,6 +3,7 @@
  * object ns=1;s=Machine with
  * - Scale(value Double, factor Int32, label String) -> (result Double, text String)
  * - LoadRecipe(recipe String, sizes UInt16[]) -> (accepted Boolean, count UInt32)
+ * - SetLimits(limits Range) -> (span Double): a structure argument
  * - Reset() -> (): no arguments either way
  * - Jam() -> (): always answers BadInvalidState, as a machine that cannot do it now
  * Every call the server executes is in `calls`. (node-opcua tells an async method from a callback one by
@@ -67,6 +68,18 @@ export function addTestMethods(server: TestServer): { calls: MethodCall[] } {
       statusCode: StatusCodes.Good,
       outputArguments: [new Variant({ dataType: DataType.Boolean, value: true }), new Variant({ dataType: DataType.UInt32, arrayType: VariantArrayType.Scalar, value: sizes.length })],
     });
+  });
+
+  const limits = ns.addMethod(machine, {
+    browseName: 'SetLimits',
+    nodeId: 's=Machine.SetLimits',
+    inputArguments: [{ name: 'limits', dataType: 'i=884' }], // Range {low, high}: a structure argument
+    outputArguments: [{ name: 'span', dataType: DataType.Double }],
+  });
+  limits.bindMethod((args: Variant[], _context: unknown) => {
+    const range = args[0].value as { low: number; high: number };
+    calls.push({ method: 'SetLimits', args: [{ low: range.low, high: range.high }] });
+    return Promise.resolve({ statusCode: StatusCodes.Good, outputArguments: [new Variant({ dataType: DataType.Double, value: range.high - range.low })] });
   });
 
   const reset = ns.addMethod(machine, { browseName: 'Reset', nodeId: 's=Machine.Reset', inputArguments: [], outputArguments: [] });
