@@ -9,6 +9,7 @@ import { HttpError, sendError } from '../shared/http-route';
 import { MAX_BROWSE_LIMIT, OBJECTS_FOLDER, browseLevel } from './browse';
 import { NodeIdError, checkNodeId } from './node-id';
 import type { OpcUaEndpointNode } from './opcua-endpoint';
+import { readOwnCertificate } from './own-certificate';
 import { acquireStore, isThumbprint, pkiFolder } from './pki';
 import { retryUntrusted } from './pool';
 import { NotConnectedError } from './session';
@@ -22,6 +23,10 @@ export interface AdminHandlers {
   readonly certificates: AdminHandler;
   readonly trust: AdminHandler;
   readonly untrust: AdminHandler;
+  /** The hub's own certificate: what it says, and as DER and PEM files. */
+  readonly own: AdminHandler;
+  readonly ownDer: AdminHandler;
+  readonly ownPem: AdminHandler;
 }
 
 function intParam(value: unknown, fallback: number, min: number, max: number, what: string): number {
@@ -137,7 +142,26 @@ export function adminHandlers(RED: NodeAPI): AdminHandlers {
     RED.log.info(`OPC UA server certificate ${thumbprint} (${removed.subject}) no longer trusted, by ${userName(req)}`);
     res.json({ certificate: removed });
   });
-  return { browse, state, certificates, trust, untrust };
+
+  /** The hub's certificate, made now if no session made it yet (a server's admin may want it first). */
+  const ownCertificate = (): Promise<NonNullable<ReturnType<typeof readOwnCertificate>>> =>
+    withStore(async (store) => {
+      await store.open();
+      const own = readOwnCertificate(store.certificateFile);
+      if (!own) throw new HttpError(503, `the hub's certificate could not be made in ${store.certificateFile}`);
+      return own;
+    });
+  const own = handle(async (_req, res) => {
+    const { der: _der, pem: _pem, ...info } = await ownCertificate();
+    res.json(info);
+  });
+  const download = (ext: 'der' | 'pem', type: string): AdminHandler =>
+    handle(async (_req, res) => {
+      const cert = await ownCertificate();
+      res.set('Content-Disposition', `attachment; filename="factory-hub-${cert.thumbprint.slice(0, 8)}.${ext}"`);
+      res.type(type).send(ext === 'der' ? cert.der : Buffer.from(cert.pem));
+    });
+  return { browse, state, certificates, trust, untrust, own, ownDer: download('der', 'application/pkix-cert'), ownPem: download('pem', 'application/x-pem-file') };
 }
 
 function userName(req: Request): string {

@@ -7,6 +7,9 @@
 import type { NodeId, ReferenceDescription } from 'node-opcua-client';
 import { AttributeIds, BrowseDirection, DataType, NodeClass, NodeClassMask, ReferenceTypeIds, makeNodeId, makeResultMask } from 'node-opcua-client';
 import type { DataType as TagDataType } from '../tags/tag';
+import type { ArgumentSpec } from './method-args';
+import { methodSignature } from './method-catalog';
+import { typeName } from './convert';
 import { resolveNodeId } from './node-id';
 import type { SessionAccess } from './session';
 
@@ -14,8 +17,8 @@ export interface BrowseEntry {
   readonly nodeId: string;
   readonly browseName: string;
   readonly displayName: string;
-  readonly nodeClass: 'Object' | 'Variable' | 'View';
-  /** Objects and views open one level further; variables are what becomes a tag. */
+  readonly nodeClass: 'Object' | 'Variable' | 'View' | 'Method';
+  /** Objects and views open one level further; variables are what becomes a tag; methods are called (fh-opcua-method). */
   readonly expandable: boolean;
   /** A tag-name segment made from the browse name (letters, digits, `_`, `-`, `.`). */
   readonly suggestedName: string;
@@ -25,6 +28,15 @@ export interface BrowseEntry {
   /** The tag model's data type for this variable; absent when it has none (see `unsupported`). */
   readonly tagDataType?: TagDataType;
   readonly unsupported?: string;
+  /** A method's arguments as the server declares them: name and DataType (`Double`, `Int32[]`). */
+  readonly inputArguments?: readonly BrowseArgument[];
+  readonly outputArguments?: readonly BrowseArgument[];
+}
+
+export interface BrowseArgument {
+  readonly name: string;
+  readonly dataType: string;
+  readonly description?: string;
 }
 
 export interface BrowsePage {
@@ -67,6 +79,7 @@ const CURRENT_WRITE = 0x02;
 // Plain numbers: the NodeClass of a reference is typed with another module's copy of the enum.
 const VARIABLE: number = NodeClass.Variable;
 const VIEW: number = NodeClass.View;
+const METHOD: number = NodeClass.Method;
 
 function isVariable(ref: ReferenceDescription): boolean {
   const n: number = ref.nodeClass;
@@ -82,7 +95,7 @@ export async function browseLevel(access: SessionAccess, nodeIdText: string, lim
     browseDirection: BrowseDirection.Forward,
     referenceTypeId: makeNodeId(ReferenceTypeIds.HierarchicalReferences),
     includeSubtypes: true,
-    nodeClassMask: NodeClassMask.Object | NodeClassMask.Variable | NodeClassMask.View,
+    nodeClassMask: NodeClassMask.Object | NodeClassMask.Variable | NodeClassMask.View | NodeClassMask.Method,
     resultMask: makeResultMask('ReferenceType | IsForward | BrowseName | DisplayName | NodeClass | TypeDefinition'),
   });
   if (!result.statusCode.isGood()) throw new Error(`${result.statusCode.name}: cannot browse ${nodeIdText}`);
@@ -98,24 +111,26 @@ export async function browseLevel(access: SessionAccess, nodeIdText: string, lim
   const variables = page.filter(isVariable);
   const details = await variableDetails(access, variables.map((r) => r.nodeId));
   let v = 0;
-  const entries = page.map((ref): BrowseEntry => {
+  const entries: BrowseEntry[] = [];
+  for (const ref of page) {
     const base = entryBase(ref);
-    if (!isVariable(ref)) return base;
-    return { ...base, ...details[v++] };
-  });
+    if (isVariable(ref)) entries.push({ ...base, ...details[v++] });
+    else if (base.nodeClass === 'Method') entries.push({ ...base, ...(await methodDetails(access, ref.nodeId)) });
+    else entries.push(base);
+  }
   return { nodeId: nodeIdText, entries, more };
 }
 
 function entryBase(ref: ReferenceDescription): BrowseEntry {
   const n: number = ref.nodeClass;
-  const nodeClass = n === VARIABLE ? 'Variable' : n === VIEW ? 'View' : 'Object';
+  const nodeClass = n === VARIABLE ? 'Variable' : n === VIEW ? 'View' : n === METHOD ? 'Method' : 'Object';
   const browseName = ref.browseName.name ?? '';
   return {
     nodeId: ref.nodeId.toString(),
     browseName,
     displayName: ref.displayName.text ?? browseName,
     nodeClass,
-    expandable: nodeClass !== 'Variable',
+    expandable: nodeClass !== 'Variable' && nodeClass !== 'Method',
     suggestedName: nameSegment(browseName),
   };
 }
@@ -151,4 +166,29 @@ async function variableDetails(access: SessionAccess, nodeIds: readonly NodeId[]
     out.push(detail);
   }
   return out;
+}
+
+function browseArguments(args: readonly ArgumentSpec[]): BrowseArgument[] {
+  return args.map((a) => ({
+    name: a.name,
+    dataType: `${typeName(a.info)}${a.info.valueRank >= 0 ? '[]' : ''}`,
+    ...(a.description ? { description: a.description } : {}),
+  }));
+}
+
+/** A method's arguments (from the cached signature), and why it is not a tag. */
+async function methodDetails(access: SessionAccess, nodeId: NodeId): Promise<Pick<BrowseEntry, 'inputArguments' | 'outputArguments' | 'unsupported'>> {
+  try {
+    const signature = await methodSignature(access, nodeId.toString(), nodeId);
+    const inputs = browseArguments(signature.inputs);
+    const outputs = browseArguments(signature.outputs);
+    const list = (args: BrowseArgument[]): string => args.map((a) => `${a.name}: ${a.dataType}`).join(', ');
+    return {
+      inputArguments: inputs,
+      outputArguments: outputs,
+      unsupported: `a method, ${signature.name}(${list(inputs)})${outputs.length > 0 ? ` → (${list(outputs)})` : ''}: call it with an opcua method node`,
+    };
+  } catch (err) {
+    return { unsupported: `a method whose arguments cannot be read (${err instanceof Error ? err.message : String(err)})` };
+  }
 }

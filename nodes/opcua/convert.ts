@@ -14,6 +14,8 @@ export interface VariableInfo {
   readonly dataType: DataType;
   /** The declared DataType's name when it is not the built-in one, e.g. `Duration`, `MachineState`. */
   readonly dataTypeName: string;
+  /** The declared DataType's NodeId (`i=884`, `ns=2;i=3002`), where a structure is written by it. */
+  readonly dataTypeId?: string;
   /** -3 scalar or one dimension, -2 any, -1 scalar, 0 one or more dimensions, n >= 1 exactly n. */
   readonly valueRank: number;
   readonly arrayDimensions: readonly number[];
@@ -102,7 +104,9 @@ export function toVariant(value: unknown, info: VariableInfo, what: string): Var
   };
   const rank = info.valueRank;
   const array = isArrayValue(value);
-  if (rank > 1) fail('writing multi-dimensional arrays is not supported');
+  // A matrix: the declared rank, or nested arrays where the rank allows any number of dimensions.
+  const nested = array && (rank === 0 || rank === -2) && Array.from(value).some(isArrayValue);
+  if (rank > 1 || nested) return matrixVariant(value, info, rank > 1 ? rank : undefined, fail);
   if (rank === -1 && array) fail(`expected a single value, got ${describeValue(value)}`);
   if ((rank === 0 || rank === 1) && !array) fail(`expected an array, got ${describeValue(value)}`);
 
@@ -113,6 +117,38 @@ export function toVariant(value: unknown, info: VariableInfo, what: string): Var
   if (max > 0 && items.length > max) fail(`the array has ${items.length} elements, at most ${max} fit`);
   const converted = items.map((item, i) => scalar(item, info.dataType, (why) => fail(`element ${i}: ${why}`)));
   return new Variant({ dataType: info.dataType, arrayType: VariantArrayType.Array, value: typedArray(info.dataType, converted) });
+}
+
+/**
+ * Nested arrays (rows of columns, ...) -> a Matrix Variant: rectangular, as many dimensions as the
+ * variable's rank (when it has a fixed one), none longer than its ArrayDimensions allow (0 = any length).
+ */
+function matrixVariant(value: unknown, info: VariableInfo, rank: number | undefined, fail: Fail): Variant {
+  const dims: number[] = [];
+  for (let level: unknown = value; isArrayValue(level); level = Array.from(level)[0]) {
+    dims.push(level.length);
+    if (level.length === 0) break;
+  }
+  if (rank !== undefined && dims.length !== rank) {
+    fail(`expected ${rank} levels of nested arrays (${rank === 2 ? 'an array of rows' : 'arrays of arrays'}), got ${dims.length === 1 ? `an array of ${dims[0]} values` : `${dims.length} levels`}`);
+  }
+  const flat: unknown[] = [];
+  const walk = (node: unknown, level: number, at: string): void => {
+    if (level === dims.length) {
+      if (isArrayValue(node)) fail(`element ${at} is an array, where ${dims.length} levels of nesting end`);
+      flat.push(scalar(node, info.dataType, (why) => fail(`element ${at}: ${why}`)));
+      return;
+    }
+    if (!isArrayValue(node)) return fail(`element ${at || '[]'} must be an array of ${dims[level]}, got ${describeValue(node)}`);
+    if (node.length !== dims[level]) fail(`the array is not rectangular: ${at || 'the value'} has ${node.length} elements where ${dims[level]} are expected (dimensions ${dims.join(' x ')})`);
+    Array.from(node).forEach((child, i) => walk(child, level + 1, `${at}[${i}]`));
+  };
+  walk(value, 0, '');
+  dims.forEach((n, i) => {
+    const max = info.arrayDimensions[i] ?? 0;
+    if (max > 0 && n > max) fail(`dimension ${i + 1} has ${n} elements, at most ${max} fit (ArrayDimensions ${info.arrayDimensions.join(' x ')})`);
+  });
+  return new Variant({ dataType: info.dataType, arrayType: VariantArrayType.Matrix, dimensions: dims, value: typedArray(info.dataType, flat) });
 }
 
 function typedArray(dataType: DataType, items: unknown[]): unknown {

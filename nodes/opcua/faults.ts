@@ -75,19 +75,25 @@ export function faultOf(err: unknown): Fault {
   return { cause: text.replace(/\s+/g, ' ').slice(0, 160) || 'unknown error', needsAction: false };
 }
 
+/** What a server's administrator must do when the server refuses the hub: one sentence, for error and dialog. */
+export const SERVER_ADMIN_ACTION =
+  "The server's administrator must add the hub's certificate (DER or PEM, from GET /factoryhub/opcua/certificates/own.der or own.pem) to the server's trusted certificates, or accept it in the server's rejected list.";
+
+/** The status names with which servers refuse a client's application certificate. */
+export const CLIENT_REFUSALS = ['BadSecurityChecksFailed', 'BadCertificateUntrusted'] as const;
+
 /**
- * The server refused the hub's application certificate (BadSecurityChecksFailed, or a secured channel
- * closed by the server as soon as the hub presented its certificate): trust it on the server.
+ * The server refused the hub's application certificate (`status`, or a secured channel closed by the
+ * server as soon as the hub presented its certificate): its administrator must trust it. The cause is
+ * short for a status text (the status name, who must act, the thumbprint's start); the detail says it in full.
  */
-export function clientNotTrusted(thumbprint: string | undefined, certificateFile: string, closedOnly = false): Fault {
-  const which = thumbprint ? ` (certificate ${thumbprint})` : '';
+export function clientNotTrusted(thumbprint: string | undefined, certificateFile: string, closedOnly = false, status: string = CLIENT_REFUSALS[0]): Fault {
   return {
-    cause: `BadSecurityChecksFailed: the server does not trust the hub${which}`,
+    cause: `${status}: the server's admin must trust the hub's certificate${thumbprint ? ` (${thumbprint.slice(0, 8)}…)` : ''}`,
     needsAction: true,
     detail:
-      (closedOnly ? 'the server closed the connection when the hub presented its certificate; ' : '') +
-      `trust the hub's application certificate on the server (copy ${certificateFile}` +
-      `${thumbprint ? `, thumbprint ${thumbprint}` : ''} into the server's trusted certificates, or accept it in the server's rejected list), then wait for the retry`,
+      (closedOnly ? 'the server closed the connection when the hub presented its certificate. ' : '') +
+      `${SERVER_ADMIN_ACTION} The hub's certificate${thumbprint ? ` has thumbprint ${thumbprint} and` : ''} is in ${certificateFile}; the hub retries by itself.`,
   };
 }
 

@@ -13,6 +13,11 @@
  *   POST   /factoryhub/opcua/certificates/trusted  body {thumbprint}         opcua.write
  *          moves a rejected server certificate to the trust list; sessions waiting on it retry at once
  *   DELETE /factoryhub/opcua/certificates/trusted/:thumbprint                opcua.write
+ *   GET    /factoryhub/opcua/certificates/own                                opcua.read
+ *          200 {thumbprint, subject, applicationUri, validFrom, validTo, daysLeft, warning?, serverAdminAction}:
+ *          the hub's own certificate (made now if not yet), what a server's admin must do to trust it
+ *   GET    /factoryhub/opcua/certificates/own.der | own.pem                  opcua.read
+ *          the hub's certificate as a file to import on a server (many want DER)
  *
  * `opcua.read` is held by admins, integrators and technicians (settings/roles.js), `opcua.write` by
  * integrators and admins; operators hold neither, so they never see the address space. Browsing
@@ -49,4 +54,7 @@ export function registerOpcUaAdmin(RED: NodeAPI): void {
   route('get', '/certificates', 'opcua.read', 'certificates');
   route('post', '/certificates/trusted', 'opcua.write', 'trust');
   route('delete', '/certificates/trusted/:thumbprint', 'opcua.write', 'untrust');
+  route('get', '/certificates/own', 'opcua.read', 'own');
+  route('get', '/certificates/own.der', 'opcua.read', 'ownDer');
+  route('get', '/certificates/own.pem', 'opcua.read', 'ownPem');
 }

@@ -31,7 +31,7 @@ import { messageOf } from '../shared/errors';
 import type { VariableInfo } from './convert';
 import type { EndpointSettings, Identity } from './endpoint-settings';
 import type { Fault } from './faults';
-import { ConnectFault, clientNotTrusted, faultOf, isPeerClose } from './faults';
+import { CLIENT_REFUSALS, ConnectFault, clientNotTrusted, faultOf, isPeerClose } from './faults';
 import { resolveNodeId } from './node-id';
 import type { StoreLease } from './pki';
 import { APPLICATION_NAME, acquireStore, thumbprintOf } from './pki';
@@ -39,6 +39,7 @@ import type { ItemSpec, LiveConnection, MonitorHandle, MonitorListener } from '.
 import { Subscriptions } from './subscriptions';
 import { VariableCatalog } from './variables';
 import { guardOpensslConf, restoreOpensslConf } from './openssl-env';
+import { ownCertificateWarning } from './own-certificate';
 
 export interface SessionOptions {
   readonly settings: EndpointSettings;
@@ -71,7 +72,8 @@ export const DEFAULT_SESSION_OPTIONS: Omit<SessionOptions, 'settings' | 'pkiDir'
 
 export type SessionState =
   | { readonly kind: 'connecting' }
-  | { readonly kind: 'connected' }
+  /** `warning`: connected, but something needs care soon (the hub's certificate runs out). */
+  | { readonly kind: 'connected'; readonly warning?: string }
   /** Waiting to try again; time will likely fix it (server down, network). */
   | { readonly kind: 'reconnecting'; readonly cause: string; readonly retryAt: number }
   /**
@@ -122,7 +124,7 @@ async function operationLimits(session: ClientSession): Promise<number[]> {
   return values.map((dv) => (dv.statusCode.isGood() && typeof dv.value.value === 'number' ? dv.value.value : 0));
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
@@ -427,7 +429,8 @@ export class EndpointSession extends EventEmitter {
       }
       this.current = conn;
       this.attempt = 0;
-      this.setState({ kind: 'connected' });
+      const warning = ownCertificateWarning(store.certificateFile);
+      this.setState(warning ? { kind: 'connected', warning } : { kind: 'connected' });
       this.subscriptions.attach(conn);
     } catch (err) {
       this.pending = undefined;
@@ -493,11 +496,11 @@ export class EndpointSession extends EventEmitter {
   private explainFault(err: unknown, stage: 'discovery' | 'channel' | 'session'): Fault {
     const fault = faultOf(err);
     const secured = this.options.settings.securityMode !== 'None';
-    const refused = fault.cause.startsWith('BadSecurityChecksFailed');
-    const closed = !refused && secured && stage === 'channel' && isPeerClose(err);
-    if (!refused && !closed) return fault;
+    const refusal = err instanceof ConnectFault ? undefined : CLIENT_REFUSALS.find((name) => fault.cause.startsWith(name));
+    const closed = !refusal && secured && stage === 'channel' && isPeerClose(err);
+    if (!refusal && !closed) return fault;
     const store = this.store.store;
-    return clientNotTrusted(store.ownThumbprint(), store.certificateFile, closed);
+    return clientNotTrusted(store.ownThumbprint(), store.certificateFile, closed, refusal);
   }
 
   private scheduleRetry(fault: Fault): void {

@@ -23,7 +23,7 @@ function cut(text: string): string {
 export function sessionStatus(state: SessionState, described: string, connected: string): NodeStatus {
   switch (state.kind) {
     case 'connected':
-      return { fill: 'green', shape: 'dot', text: cut(connected) };
+      return state.warning ? { fill: 'yellow', shape: 'dot', text: cut(`${connected}; ${state.warning}`) } : { fill: 'green', shape: 'dot', text: cut(connected) };
     case 'connecting':
       return { fill: 'yellow', shape: 'ring', text: 'connecting' };
     case 'reconnecting':

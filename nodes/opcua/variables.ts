@@ -51,7 +51,7 @@ export class VariableCatalog {
     const type = await this.builtInTypeOf(typeId);
     const rank = valueRank.statusCode.isGood() && typeof valueRank.value.value === 'number' ? valueRank.value.value : -1;
     const arrayDimensions = dims.statusCode.isGood() && dims.value.value ? Array.from(dims.value.value as ArrayLike<number>) : [];
-    return { nodeId: text, dataType: type.builtIn, dataTypeName: type.name, valueRank: rank, arrayDimensions };
+    return { nodeId: text, dataType: type.builtIn, dataTypeName: type.name, dataTypeId: typeId.toString(), valueRank: rank, arrayDimensions };
   }
 
   /** The built-in type a DataType NodeId is carried as, and the DataType's own name. */

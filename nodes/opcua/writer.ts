@@ -4,9 +4,11 @@
  * Then one Write request carries them all. No Node-RED here.
  */
 import type { Variant } from 'node-opcua-client';
+import { DataType } from 'node-opcua-client';
 import { messageOf } from '../shared/errors';
 import { toVariant, unscale } from './convert';
 import type { EndpointSession } from './session';
+import { structureVariant } from './structures';
 import type { Target, WriteRequest } from './targets';
 
 export interface WriteReport {
@@ -40,7 +42,8 @@ async function plan(session: EndpointSession, requests: readonly WriteRequest[])
     try {
       const info = await session.variableInfo(target.nodeId);
       const raw = unscale(r.value, target.tag?.scaling, info);
-      planned.push({ target, value: r.value, variant: toVariant(raw, info, target.name) });
+      const variant = info.dataType === DataType.ExtensionObject ? await structureVariant(session.access().session, raw, info, target.name) : toVariant(raw, info, target.name);
+      planned.push({ target, value: r.value, variant });
     } catch (err) {
       refused.push({ tag: target.name, address: target.nodeId, value: r.value, result: 'refused', error: messageOf(err) });
     }

@@ -27,6 +27,7 @@ export const LOOKS = {
   // Short enough for one palette line.
   'fh-opcua-subscribe': { paletteLabel: 'opcua sub', icon: 'fh-opcua.svg', color: OPCUA },
   'fh-opcua-write': { paletteLabel: 'opcua write', icon: 'fh-opcua.svg', color: OPCUA },
+  'fh-opcua-method': { paletteLabel: 'opcua method', icon: 'fh-opcua.svg', color: OPCUA },
   'fh-tag-map': { paletteLabel: 'Tag map', icon: 'fh-tag-map.svg' },
   'fh-shift-calendar': { paletteLabel: 'Shift calendar', icon: 'fh-calendar.svg' },
   'fh-oee': { paletteLabel: 'oee', icon: 'fh-oee.svg', color: OEE },

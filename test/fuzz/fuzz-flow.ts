@@ -83,6 +83,7 @@ export interface FuzzTargets {
   readonly modbusPort: number;
   readonly opcuaUrl: string;
   readonly erpUrl: string;
+  readonly mqttUrl: string;
 }
 
 /** The id of the node of a type (not the type itself: the observers are named after the types, and Node-RED takes a property equal to a node id for a reference). */
@@ -132,6 +133,7 @@ export function fuzzFlow(targets: FuzzTargets, inputTypes: readonly string[]): F
     { id: nodeId('fh-opcua-read'), type: 'fh-opcua-read', z, name: 'oven read', endpoint: 'opcua-ep', tagMap: 'opcua-map', prefix: '', output: 'each', wires: [['observe-fh-opcua-read']] },
     { id: nodeId('fh-opcua-subscribe'), type: 'fh-opcua-subscribe', z, name: 'oven subscribe', endpoint: 'opcua-ep', tagMap: 'opcua-map', prefix: '', samplingInterval: 200, publishingInterval: 500, queueSize: 10, deadbandType: 'none', deadband: 0, output: 'each', wires: [['observe-fh-opcua-subscribe']] },
     { id: nodeId('fh-opcua-write'), type: 'fh-opcua-write', z, name: 'oven write', endpoint: 'opcua-ep', tagMap: 'opcua-map', prefix: '', wires: [['observe-fh-opcua-write']] },
+    { id: nodeId('fh-opcua-method'), type: 'fh-opcua-method', z, name: 'oven method', endpoint: 'opcua-ep', objectId: 'ns=1;s=Plant', methodId: '', wires: [['observe-fh-opcua-method']] },
     { id: nodeId('fh-erp-post'), type: 'fh-erp-post', z, name: 'mes post', connection: 'erp-conn', kind: 'confirmation', mapping: '', wires: [['observe-fh-erp-post'], ['observe-fh-erp-post']] },
     {
       id: nodeId('fh-oee'), type: 'fh-oee', z, name: 'press OEE', machine: MACHINE, calendar: 'calendar', stateSource: 'state', stateTag: `${MACHINE}/state`,
@@ -144,7 +146,11 @@ export function fuzzFlow(targets: FuzzTargets, inputTypes: readonly string[]): F
     { id: 'kpi-store', type: 'fh-kpi-store', name: 'fuzz history', backend: 'sqlite', file: 'factoryhub/kpi/fuzz.sqlite', timeZone: 'UTC', retainShiftsDays: 0, retainStopsDays: 0, retainOrdersDays: 0, retainSamplesDays: 90, sampleInterval: 60, maxQueued: 100000 },
     { id: nodeId('fh-kpi-write'), type: 'fh-kpi-write', z, name: 'history write', store: 'kpi-store', samples: true, wires: [] },
     { id: nodeId('fh-kpi-query'), type: 'fh-kpi-query', z, name: 'history query', store: 'kpi-store', query: '{"type": "oee", "by": "machine", "period": "day"}', format: 'json', decimal: '.', wires: [['observe-fh-kpi-query']] },
-    ...[...inputTypes, 'fh-oee-events', 'catch'].map(observer),
+    { id: 'mqtt', type: 'fh-mqtt-broker', name: 'plant broker', urls: targets.mqttUrl, protocol: '4', clientId: '', tlsVerify: true, ca: '', cert: '', keepalive: 30, connectTimeout: 10, retry: 1 },
+    { id: nodeId('fh-uns-publish'), type: 'fh-uns-publish', z, name: 'uns out', broker: 'mqtt', form: 'sparkplug', group: 'fuzz', edgeNode: 'hub1', deviceLevel: 4, primaryHost: '', root: '', tagMap: 'modbus-map', maxValues: 100000, maxAgeH: 1, wires: [['observe-fh-uns-publish']] },
+    // The plant side of the same broker: what the publisher sent (fuzzed values included) comes back as tag messages.
+    { id: nodeId('fh-uns-subscribe'), type: 'fh-uns-subscribe', z, name: 'uns in', broker: 'mqtt', form: 'sparkplug', group: 'fuzz', root: '', wires: [['observe-fh-uns-subscribe']] },
+    ...[...inputTypes, 'fh-uns-subscribe', 'fh-oee-events', 'catch'].map(observer),
     // As in the demo flow: a Catch node gets every error with its message (Node-RED clones the message for it).
     { id: 'catch-all', type: 'catch', z, name: 'errors', scope: null, uncaught: false, wires: [['observe-catch']] },
 

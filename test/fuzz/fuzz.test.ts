@@ -24,6 +24,7 @@ import { seedClientPki } from '../support/opcua-pki';
 import { startTestServer } from '../support/opcua-server';
 import type { TestServer } from '../support/opcua-server';
 import { MACHINE, REGISTERS, fuzzFlow, packageNodeTypes, sourcePackage, tagsFor } from './fuzz-flow';
+import { Mosquitto } from '../uns/mosquitto';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { FUZZ_GROUPS, fuzzCases } = require('./cases.js') as { FUZZ_GROUPS: string[]; fuzzCases: (target: string, group: string, tags: Record<string, string>, seed: number) => { id: string }[] };
@@ -31,8 +32,10 @@ const { FUZZ_GROUPS, fuzzCases } = require('./cases.js') as { FUZZ_GROUPS: strin
 const SEED = 20261201;
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 /** Node types with an input, each sent the whole corpus; the others are config nodes they use. */
-const INPUT_TYPES = ['fh-modbus-read', 'fh-modbus-write', 'fh-opcua-read', 'fh-opcua-subscribe', 'fh-opcua-write', 'fh-erp-post', 'fh-oee', 'fh-kpi-write', 'fh-kpi-query'] as const;
-const CONFIG_TYPES = ['fh-modbus-client', 'fh-tag-map', 'fh-opcua-endpoint', 'fh-erp-connection', 'fh-shift-calendar', 'fh-kpi-store'] as const;
+const INPUT_TYPES = ['fh-modbus-read', 'fh-modbus-write', 'fh-opcua-read', 'fh-opcua-subscribe', 'fh-opcua-write', 'fh-opcua-method', 'fh-erp-post', 'fh-oee', 'fh-kpi-write', 'fh-kpi-query', 'fh-uns-publish'] as const;
+const CONFIG_TYPES = ['fh-modbus-client', 'fh-tag-map', 'fh-opcua-endpoint', 'fh-erp-connection', 'fh-shift-calendar', 'fh-kpi-store', 'fh-mqtt-broker'] as const;
+/** Node types without an input: in the flow, working beside the others (fed by their broker, not by the fuzzer). */
+const SOURCE_TYPES = ['fh-uns-subscribe'] as const;
 
 /**
  * Cases that crash the hub today, each with the crash it causes; skipped until the node is fixed.
@@ -57,6 +60,7 @@ describe('fuzz: every node type in one hub', function () {
   this.timeout(600000);
   let modbus: ModbusTestServer | undefined;
   let opcua: TestServer | undefined;
+  let broker: Mosquitto | undefined;
   let erp: RestTestServer | undefined;
   let hub: HubProcess | undefined;
 
@@ -103,12 +107,13 @@ describe('fuzz: every node type in one hub', function () {
     const dir = tempDir('fuzz');
     const userDir = path.join(dir, 'userdir');
     fs.mkdirSync(userDir, { recursive: true });
-    const [m, o, e] = await Promise.all([startModbusServer(), startTestServer(), new RestTestServer('none').start(), seedClientPki(userDir)]);
+    const [m, o, e, b] = await Promise.all([startModbusServer(), startTestServer(), new RestTestServer('none').start(), Mosquitto.start(), seedClientPki(userDir)]);
     modbus = m;
     opcua = o;
     erp = e;
+    broker = b;
     modbus.holding[REGISTERS.state] = 1;
-    const flow = fuzzFlow({ modbusPort: modbus.port, opcuaUrl: opcua.url, erpUrl: erp.url }, INPUT_TYPES);
+    const flow = fuzzFlow({ modbusPort: modbus.port, opcuaUrl: opcua.url, erpUrl: erp.url, mqttUrl: broker.url }, INPUT_TYPES);
     fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow, null, 2));
     fs.mkdirSync(path.join(dir, 'nodes'), { recursive: true });
     hub = new HubProcess({ userDir, nodesDir: sourcePackage(path.join(dir, 'nodes')) });
@@ -125,11 +130,11 @@ describe('fuzz: every node type in one hub', function () {
       fs.writeFileSync(path.join(ARTIFACTS, 'fuzz-hub.log'), hub.log);
     }
     await hub?.stop();
-    await Promise.all([modbus?.stop(), opcua?.stop(), erp?.stop()]);
+    await Promise.all([modbus?.stop(), opcua?.stop(), erp?.stop(), broker?.kill()]);
   });
 
   it('has one node of every type of package.json in the flow', () => {
-    assert.deepEqual([...INPUT_TYPES, ...CONFIG_TYPES].sort(), Object.keys(packageNodeTypes()).sort());
+    assert.deepEqual([...INPUT_TYPES, ...CONFIG_TYPES, ...SOURCE_TYPES].sort(), Object.keys(packageNodeTypes()).sort());
   });
 
   it('survives every malformed message without an uncaught exception or unhandled rejection, and works on', async () => {

@@ -87,7 +87,7 @@ describe('OPC UA faults: what the nodes say and do', function () {
       const own = hubCertificate(userDir);
       const sub = helper.getNode('sub');
       const status = await statusShown(sub, /^error: BadSecurityChecksFailed/, 10000);
-      assert.ok(status.includes(`the server does not trust the hub (certificate ${own.thumbprint}`), status);
+      assert.ok(status.includes(`the server's admin must trust the hub's certificate (${own.thumbprint.slice(0, 8)}…)`), status);
       assert.equal(statusOf(sub).fill, 'red');
       const r = await exchange(helper.getNode('read'), helper.getNode('out'), { nodeId: 'ns=1;s=Boolean' });
       assert.ok(r.error?.includes(own.file), `the error says which file to trust: ${String(r.error)}`);
@@ -109,7 +109,7 @@ describe('OPC UA faults: what the nodes say and do', function () {
         await helper.load(OPCUA_NODES, flow(`opc.tcp://127.0.0.1:${proxy.port}`, { securityMode: 'Sign', securityPolicy: 'Basic256Sha256' }));
         const own = hubCertificate(userDir);
         const status = await statusShown(helper.getNode('sub'), /^error: BadSecurityChecksFailed/, 10000);
-        assert.ok(status.includes(own.thumbprint), status);
+        assert.ok(status.includes(own.thumbprint.slice(0, 8)), status);
       } finally {
         await helper.unload();
         await proxy.close();

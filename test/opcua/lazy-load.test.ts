@@ -26,7 +26,7 @@ const RED = {
   log: { warn() {}, info() {} },
   nodes: { registerType: (type, ctor) => { types[type] = ctor; }, createNode() {} },
 };
-for (const set of ['opcua-endpoint', 'opcua-read', 'opcua-subscribe', 'opcua-write']) {
+for (const set of ['opcua-endpoint', 'opcua-read', 'opcua-subscribe', 'opcua-write', 'opcua-method']) {
   require('./nodes/opcua/' + set + '.ts').default(RED);
 }
 const atRegistration = opcuaModules();
@@ -46,20 +46,23 @@ interface ChildReport {
 describe('OPC UA nodes: node-opcua loads only when needed', function () {
   this.timeout(60000);
 
-  it('registering the four node sets loads no node-opcua module; constructing a node does', () => {
+  it('registering the five node sets loads no node-opcua module; constructing a node does', () => {
     const out = execFileSync(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', CHILD], { cwd: repoRoot, encoding: 'utf8' });
     // node-opcua logs its warnings to stdout too.
     const line = out.split('\n').find((l) => l.startsWith('REPORT '));
     assert.ok(line, `no report from the child:\n${out}`);
     const report = JSON.parse(line.slice('REPORT '.length)) as ChildReport;
     assert.equal(report.atRegistration, 0, 'node-opcua modules in require.cache after registration (a top-level value import of node-opcua, or of a module that imports it, in an opcua-*.ts entry file or opcua-admin.ts?)');
-    assert.deepEqual(report.types.sort(), ['fh-opcua-endpoint', 'fh-opcua-read', 'fh-opcua-subscribe', 'fh-opcua-write']);
+    assert.deepEqual(report.types.sort(), ['fh-opcua-endpoint', 'fh-opcua-method', 'fh-opcua-read', 'fh-opcua-subscribe', 'fh-opcua-write']);
     assert.deepEqual(report.routes, [
       ['GET', '/factoryhub/opcua/endpoints/:id/browse', 'opcua.read'],
       ['GET', '/factoryhub/opcua/endpoints/:id/state', 'opcua.read'],
       ['GET', '/factoryhub/opcua/certificates', 'opcua.read'],
       ['POST', '/factoryhub/opcua/certificates/trusted', 'opcua.write'],
       ['DELETE', '/factoryhub/opcua/certificates/trusted/:thumbprint', 'opcua.write'],
+      ['GET', '/factoryhub/opcua/certificates/own', 'opcua.read'],
+      ['GET', '/factoryhub/opcua/certificates/own.der', 'opcua.read'],
+      ['GET', '/factoryhub/opcua/certificates/own.pem', 'opcua.read'],
       ['GET', '/factoryhub/audit/writes', 'audit.read'],
       ['GET', '/factoryhub/audit/auth', 'audit.read'],
     ]);

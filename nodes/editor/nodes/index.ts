@@ -16,12 +16,13 @@ import { KPI } from './kpi';
 import { MODBUS } from './modbus';
 import { OEE } from './oee';
 import { OPCUA } from './opcua';
+import { OPCUA_METHOD } from './opcua-method';
 import { CALENDAR } from './shift-calendar';
 import { TAGS } from './tag-map';
 import { UNS } from './uns';
 import { UNS_SUBSCRIBE } from './uns-subscribe';
 
-export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...ERP, ...OEE, ...CALENDAR, ...TAGS, ...KPI, ...UNS, ...UNS_SUBSCRIBE };
+export const NODE_EDITORS: Readonly<Record<NodeType, NodeEditor>> = { ...MODBUS, ...OPCUA, ...OPCUA_METHOD, ...ERP, ...OEE, ...CALENDAR, ...TAGS, ...KPI, ...UNS, ...UNS_SUBSCRIBE };
 
 /** What a node's .html declares of it. */
 export interface Schema {
