@@ -89,10 +89,19 @@ interface TagFields {
   readonly engHigh?: unknown;
 }
 
+/**
+ * Bounds of what one message may publish. A metric's current value goes out again in every birth (a new
+ * metric, a rebirth request), so a few huge values, or a scan of a million names, would make each birth
+ * megabytes of work that holds up the whole hub: tag values are small, and these limits are far above them.
+ */
+export const MAX_TEXT_CHARS = 65_536;
+export const MAX_VALUES_PER_MESSAGE = 10_000;
+
 function update(name: string, raw: unknown, timestamp: number, quality: Quality, tag: TagFields | undefined, lookup: MetaLookup): MetricUpdate {
   if (name === '' || name.length > 1000) throw new Error(`tag name "${name.slice(0, 80)}" must have 1 to 1000 characters`);
   let value: MetricValue;
   if (raw === null || raw === undefined) value = null;
+  else if (typeof raw === 'string' && raw.length > MAX_TEXT_CHARS) throw new Error(`tag ${name}: a text of ${raw.length} characters; uns publish takes at most ${MAX_TEXT_CHARS}`);
   else if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'string') value = raw;
   else if (typeof raw === 'bigint') value = Number(raw);
   else throw new Error(`tag ${name}: value is ${Array.isArray(raw) ? 'an array' : typeof raw}, not a number, boolean or string`);
@@ -148,7 +157,9 @@ export function updatesOf(msg: TagMessage, lookup: MetaLookup, now = Date.now())
     const readings = isRecord(msg.readings) ? msg.readings : {};
     const errors = isRecord(msg.errors) ? msg.errors : {};
     const out: MetricUpdate[] = [];
-    for (const [name, value] of Object.entries(msg.payload)) {
+    const entries = Object.entries(msg.payload);
+    if (entries.length > MAX_VALUES_PER_MESSAGE) throw new Error(`the scan message has ${entries.length} values; uns publish takes at most ${MAX_VALUES_PER_MESSAGE} per message`);
+    for (const [name, value] of entries) {
       const r = isRecord(readings[name]) ? readings[name] : undefined;
       const quality = errors[name] !== undefined ? 'bad' : qualityOf(r?.quality ?? msg.quality, name);
       out.push(update(name, value, r ? timeOf(r.timestamp, msgTime, name) : msgTime, quality, r, lookup));
