@@ -38,7 +38,7 @@ interface FirstLoginRED extends HubRED {
   };
   readonly menu: { addItem(menuId: string, item: { id: string; label: string; onselect: string }): void };
   readonly events: { on(event: string, handler: () => void): void };
-  readonly nodes: HubRED['nodes'] & { eachNode(cb: (n: { type: string }) => boolean | void): void };
+  readonly nodes: HubRED['nodes'] & { eachNode(cb: (n: { type: string }) => boolean | void): void; version?(): unknown };
   readonly settings: HubRED['settings'] & { set(key: string, value: unknown): void };
 }
 
@@ -101,7 +101,7 @@ export function offerTour(): void {
   const list = RED.tourGuide.list.bind(RED.tourGuide);
   RED.tourGuide.list = () => [{ id: 'factoryhub', label: 'Factory Hub: the demo line', path: tourUrl() }, ...list()];
   let started = false;
-  RED.events.on('flows:loaded', () => {
+  const decide = (): void => {
     if (started) return;
     started = true;
     if (document.getElementById(MENU_ITEM) === null) {
@@ -111,5 +111,8 @@ export function offerTour(): void {
     // The decision, for tests and for a look in the browser's inspector.
     document.documentElement.dataset.fhTour = due === undefined ? 'no-demo' : due ? 'due' : 'seen';
     if (due === true) whenIdle(runTour);
-  });
+  };
+  RED.events.on('flows:loaded', decide);
+  // A plugin loaded after the flows (a slow browser) has missed that event: the flows' version says they are in.
+  if (RED.nodes.version?.()) decide();
 }
