@@ -18,7 +18,7 @@ import { startTestServer } from '../support/opcua-server';
 import type { TestServer } from '../support/opcua-server';
 import { testPki } from '../support/opcua-pki';
 import type { FlowNode } from '../support/opcua-flows';
-import { OPCUA_NODES, ROWS, currentSettings, endpoint, exchange, opcuaUserDir, statusOf, statusShown, tagMap, waitFor } from '../support/opcua-flows';
+import { OPCUA_NODES, ROWS, endpoint, exchange, statusOf, statusShown, tagMap, useFreshOpcuaUserDir, waitFor } from '../support/opcua-flows';
 
 function flow(url: string, ep: Record<string, unknown> = {}): TestFlows {
   const nodes: FlowNode[] = [
@@ -56,21 +56,7 @@ function hubCertificate(userDir: string): { file: string; thumbprint: string } {
 
 describe('OPC UA faults: what the nodes say and do', function () {
   this.timeout(60000);
-  let userDir = '';
-  let previous: ReturnType<typeof helper.settings> | undefined;
-  before(() => {
-    previous = currentSettings();
-  });
-  after(() => {
-    if (previous) helper.settings(previous);
-  });
-  beforeEach(async () => {
-    userDir = await opcuaUserDir('opcua-faults');
-    helper.settings({ userDir, uiPort: 0, uiHost: '127.0.0.1' });
-  });
-  afterEach(async () => {
-    await helper.unload();
-  });
+  const dir = useFreshOpcuaUserDir('opcua-faults');
 
   describe('a server that does not trust the hub', () => {
     let server: TestServer;
@@ -82,9 +68,9 @@ describe('OPC UA faults: what the nodes say and do', function () {
     });
 
     it('names BadSecurityChecksFailed, the hub certificate thumbprint and its file', async () => {
-      await trustServer(userDir);
+      await trustServer(dir());
       await helper.load(OPCUA_NODES, flow(server.url, { securityMode: 'Sign', securityPolicy: 'Basic256Sha256' }));
-      const own = hubCertificate(userDir);
+      const own = hubCertificate(dir());
       const sub = helper.getNode('sub');
       const status = await statusShown(sub, /^error: BadSecurityChecksFailed/, 10000);
       assert.ok(status.includes(`the server's admin must trust the hub's certificate (${own.thumbprint.slice(0, 8)}…)`), status);
@@ -96,7 +82,7 @@ describe('OPC UA faults: what the nodes say and do', function () {
     });
 
     it('says the same when the server just closes the socket on the secured channel', async () => {
-      await trustServer(userDir);
+      await trustServer(dir());
       const proxy = await FaultProxy.start({ port: server.port });
       try {
         // Many embedded servers send no ERR: they close the connection once they saw the certificate.
@@ -107,7 +93,7 @@ describe('OPC UA faults: what the nodes say and do', function () {
           return Buffer.alloc(0);
         };
         await helper.load(OPCUA_NODES, flow(`opc.tcp://127.0.0.1:${proxy.port}`, { securityMode: 'Sign', securityPolicy: 'Basic256Sha256' }));
-        const own = hubCertificate(userDir);
+        const own = hubCertificate(dir());
         const status = await statusShown(helper.getNode('sub'), /^error: BadSecurityChecksFailed/, 10000);
         assert.ok(status.includes(own.thumbprint.slice(0, 8)), status);
       } finally {

@@ -23,7 +23,7 @@ import { startTestServer } from '../support/opcua-server';
 import type { TestServer } from '../support/opcua-server';
 import { testPki } from '../support/opcua-pki';
 import type { FlowNode } from '../support/opcua-flows';
-import { OPCUA_NODES, ROWS, currentSettings, endpoint, exchange, nextMessage, opcuaUserDir, tagMap, waitFor } from '../support/opcua-flows';
+import { OPCUA_NODES, ROWS, endpoint, exchange, nextMessage, opcuaUserDir, tagMap, useFreshOpcuaUserDir, waitFor } from '../support/opcua-flows';
 import { lastStatus, statusMatching } from '../support/node-red';
 
 interface CertificateList {
@@ -57,24 +57,13 @@ async function trustByFile(userDir: string): Promise<void> {
 describe('OPC UA security against a real server', function () {
   this.timeout(30000);
   let server: TestServer;
-  let userDir = '';
-  let previous: ReturnType<typeof helper.settings> | undefined;
+  const dir = useFreshOpcuaUserDir('opcua-security');
 
   before(async () => {
     server = await startTestServer({ users: { operator: 'correct horse' }, allowAnonymous: true });
-    previous = currentSettings();
   });
   after(async () => {
-    if (previous) helper.settings(previous);
     await server.stop();
-  });
-  beforeEach(async () => {
-    // Each test its own user directory, so trust decisions never leak from one test to another.
-    userDir = await opcuaUserDir('opcua-security');
-    helper.settings({ userDir, uiPort: 0, uiHost: '127.0.0.1' });
-  });
-  afterEach(async () => {
-    await helper.unload();
   });
 
   it('refuses an unknown server certificate until it is trusted through the admin endpoint', async () => {
@@ -83,7 +72,7 @@ describe('OPC UA security against a real server', function () {
     const status = await statusMatching(sub, /^error: certificate not trusted: [0-9a-f]{40} \(retry in \d+ s\)$/, 8000);
     const thumbprint = /[0-9a-f]{40}/.exec(status)![0];
     assert.equal(server.sessionCount(), 0, 'nothing but discovery reached the server');
-    const rejectedFiles = fs.readdirSync(path.join(userDir, 'opcua', 'pki', 'rejected'));
+    const rejectedFiles = fs.readdirSync(path.join(dir(), 'opcua', 'pki', 'rejected'));
     assert.ok(rejectedFiles.some((f) => f.includes(thumbprint)), `filed as rejected: ${rejectedFiles.join(', ')}`);
 
     const list = (await helper.request().get('/factoryhub/opcua/certificates').expect(200)).body as CertificateList;
@@ -116,7 +105,7 @@ describe('OPC UA security against a real server', function () {
   });
 
   it('SignAndEncrypt with Basic256Sha256 and a user name: read, subscribe and write end to end', async () => {
-    await trustByFile(userDir);
+    await trustByFile(dir());
     await helper.load(OPCUA_NODES, flow(server.url, { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', authentication: 'username' }), {
       ep: { user: 'operator', password: 'correct horse' },
     });
@@ -131,7 +120,7 @@ describe('OPC UA security against a real server', function () {
   });
 
   it('connects with Aes128_Sha256_RsaOaep and Aes256_Sha256_RsaPss, and with an X.509 user', async () => {
-    await trustByFile(userDir);
+    await trustByFile(dir());
     const pki = await testPki();
     for (const [security, credentials] of [
       [{ securityMode: 'SignAndEncrypt', securityPolicy: 'Aes128_Sha256_RsaOaep' }, {}],

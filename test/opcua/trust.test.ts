@@ -19,7 +19,7 @@ import { startTestServer } from '../support/opcua-server';
 import type { TestServer } from '../support/opcua-server';
 import { testPki } from '../support/opcua-pki';
 import type { FlowNode } from '../support/opcua-flows';
-import { OPCUA_NODES, currentSettings, endpoint, exchange, opcuaUserDir, statusOf, statusShown } from '../support/opcua-flows';
+import { OPCUA_NODES, endpoint, exchange, statusOf, statusShown, useFreshOpcuaUserDir } from '../support/opcua-flows';
 
 function flow(url: string, ep: Record<string, unknown> = {}): TestFlows {
   const nodes: FlowNode[] = [
@@ -51,21 +51,7 @@ function thumbprintOf(file: string): string {
 
 describe('OPC UA trust both ways against a real server', function () {
   this.timeout(60000);
-  let userDir = '';
-  let previous: ReturnType<typeof helper.settings> | undefined;
-  before(() => {
-    previous = currentSettings();
-  });
-  after(() => {
-    if (previous) helper.settings(previous);
-  });
-  beforeEach(async () => {
-    userDir = await opcuaUserDir('opcua-trust');
-    helper.settings({ userDir, uiPort: 0, uiHost: '127.0.0.1' });
-  });
-  afterEach(async () => {
-    await helper.unload();
-  });
+  const dir = useFreshOpcuaUserDir('opcua-trust');
 
   describe('a server whose trust list does not hold the hub certificate', () => {
     let server: TestServer;
@@ -77,9 +63,9 @@ describe('OPC UA trust both ways against a real server', function () {
     });
 
     it('names BadSecurityChecksFailed and says what the server admin must do, in the status and the error', async () => {
-      await trustServer(userDir);
+      await trustServer(dir());
       await helper.load(OPCUA_NODES, flow(server.url, SIGNED));
-      const thumbprint = thumbprintOf(hubCertificateFile(userDir));
+      const thumbprint = thumbprintOf(hubCertificateFile(dir()));
       const status = await statusShown(helper.getNode('write'), /^error: BadSecurityChecksFailed/, 10000);
       assert.match(status, /^error: BadSecurityChecksFailed: the server's admin must trust the hub's certificate \([0-9a-f]{8}…\)/);
       assert.equal(statusOf(helper.getNode('write')).fill, 'red');
@@ -120,7 +106,7 @@ describe('OPC UA trust both ways against a real server', function () {
 
     it('is offered with what it says and as DER and PEM files', async () => {
       await helper.load(OPCUA_NODES, flow(server.url));
-      const file = hubCertificateFile(userDir);
+      const file = hubCertificateFile(dir());
       const cert = new X509Certificate(fs.readFileSync(file));
       const info = (await helper.request().get('/factoryhub/opcua/certificates/own').expect(200)).body as Record<string, unknown>;
       assert.equal(info.thumbprint, thumbprintOf(file));
@@ -140,8 +126,8 @@ describe('OPC UA trust both ways against a real server', function () {
 
     it('warns in the status of connected nodes once it runs out within 30 days', async () => {
       // A hub certificate valid for 10 more days, made with the hub's key as the product makes its own.
-      const pki = path.join(userDir, 'opcua', 'pki');
-      const file = hubCertificateFile(userDir);
+      const pki = path.join(dir(), 'opcua', 'pki');
+      const file = hubCertificateFile(dir());
       const uri = /URI:([^,\s]+)/.exec(new X509Certificate(fs.readFileSync(file)).subjectAltName ?? '')?.[1] ?? 'urn:test:FactoryHub';
       fs.rmSync(file);
       const manager = new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true });

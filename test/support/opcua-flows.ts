@@ -40,6 +40,30 @@ export function useRuntimeSettings(userDir: () => string): void {
   });
 }
 
+/**
+ * Each test of the file its own user directory (with the hub's client certificate), so trust decisions never
+ * leak from one test to another; the runtime's settings restored after the file, its flows unloaded after each
+ * test. Returns the current test's directory.
+ */
+export function useFreshOpcuaUserDir(name: string): () => string {
+  let userDir = '';
+  let previous: ReturnType<typeof helper.settings> | undefined;
+  before(() => {
+    previous = currentSettings();
+  });
+  after(() => {
+    if (previous) helper.settings(previous);
+  });
+  beforeEach(async () => {
+    userDir = await opcuaUserDir(name);
+    helper.settings({ userDir, uiPort: 0, uiHost: '127.0.0.1' });
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+  return () => userDir;
+}
+
 /** The test runtime's settings as they are (helper.settings with an argument would reset them). */
 export function currentSettings(): ReturnType<typeof helper.settings> {
   return (helper.settings as (s?: unknown) => ReturnType<typeof helper.settings>).call(helper);

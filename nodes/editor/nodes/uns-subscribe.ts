@@ -2,23 +2,17 @@
 /** The edit dialog of uns subscribe: broker, form, the Sparkplug group or the JSON root. */
 import { dialogValue, namedStyle, text } from './definition';
 import type { EditorNode, NodeDefinition, NodeEditor } from './definition';
-import { NAME_ROW, keyedOptions } from './form-rows';
+import { NAME_ROW } from './form-rows';
 import { $ } from './jquery';
+import { BROKER_ROW, FORMS, FORM_ROW, showForm } from './uns';
 import { oneOf, pattern, when } from './validators';
 
-const FORMS = ['sparkplug', 'json'];
-
-function showForm(): void {
-  const json = $('#node-input-form').val() === 'json';
-  $('.fh-uns-sparkplug').toggle(!json);
-  $('.fh-uns-json').toggle(json);
-}
 
 const subscribe: NodeEditor = {
   rows: {
     name: NAME_ROW,
-    broker: { icon: 'server' },
-    form: { icon: 'list', input: 'select', options: keyedOptions('form', FORMS) },
+    broker: BROKER_ROW,
+    form: FORM_ROW,
     group: { icon: 'sitemap', placeholder: '+' },
     root: { icon: 'sitemap', placeholder: 'uns' },
   },

@@ -47,10 +47,14 @@ const broker: NodeEditor = {
   }),
 };
 
-const FORMS = ['sparkplug', 'json'];
+/** The two forms of the namespace, shared with the uns subscribe dialog. */
+export const FORMS = ['sparkplug', 'json'];
+export const BROKER_ROW = { icon: 'server' } as const;
+export const FORM_ROW = { icon: 'list', input: 'select', options: keyedOptions('form', FORMS) } as const;
 const isSparkplug = (node: EditorNode): boolean => dialogValue(node, 'form', false) !== 'json';
 
-function showForm(): void {
+/** Shows the rows of the chosen form (class fh-uns-sparkplug or fh-uns-json). */
+export function showForm(): void {
   const json = $('#node-input-form').val() === 'json';
   $('.fh-uns-sparkplug').toggle(!json);
   $('.fh-uns-json').toggle(json);
@@ -59,8 +63,8 @@ function showForm(): void {
 const publish: NodeEditor = {
   rows: {
     name: NAME_ROW,
-    broker: { icon: 'server' },
-    form: { icon: 'list', input: 'select', options: keyedOptions('form', FORMS) },
+    broker: BROKER_ROW,
+    form: FORM_ROW,
     group: { icon: 'sitemap', placeholder: 'plant1' },
     edgeNode: { icon: 'cube', placeholder: 'line1' },
     deviceLevel: { width: '60px' },
