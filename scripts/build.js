@@ -7,6 +7,18 @@ const { execFileSync } = require('node:child_process');
 const { convertHelpFile } = require('./help-lists');
 
 const root = path.resolve(__dirname, '..');
+
+// Inside a test run (scripts/test.js) dist/ is built and in use by hubs of parallel jobs: a rebuild would empty it.
+if (process.env.FACTORYHUB_TEST_RUN === '1') {
+  let by = `process ${process.ppid}`;
+  try {
+    by = fs.readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').split('\0').join(' ').trim() || by;
+  } catch {
+    // not Linux: the pid says enough
+  }
+  console.error(`build: refused during the test run (dist/ is in use by the other test jobs); asked for by: ${by}`);
+  process.exit(1);
+}
 const dist = path.join(root, 'dist');
 const examples = path.join(root, 'examples');
 

@@ -28,7 +28,10 @@ async function main() {
   const seed = Number(args.seed ?? 1);
   if (!Number.isSafeInteger(weeks) || weeks < 1 || weeks > 520) throw new Error(`seed-demo: --weeks must be a whole number from 1 to 520, not ${args.weeks}`);
   if (!Number.isSafeInteger(seed)) throw new Error(`seed-demo: --seed must be a whole number, not ${args.seed}`);
-  if (!fs.existsSync(path.join(root, 'dist', 'simulator', 'seed-history.js'))) execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit' });
+  if (!fs.existsSync(path.join(root, 'dist', 'simulator', 'seed-history.js'))) {
+    if (process.env.HUB_BUILD === '0') throw new Error('seed-demo: dist/ is not built (HUB_BUILD=0): run npm run build first');
+    execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit' });
+  }
   const { DAY_MS, fromWall, localDay, parseDay } = require(path.join(root, 'dist', 'nodes', 'oee', 'time-zone.js'));
   const { SqliteKpiStore } = require(path.join(root, 'dist', 'nodes', 'kpi', 'sqlite-store.js'));
   const { DEFAULT_FILE } = require(path.join(root, 'dist', 'nodes', 'kpi', 'store-config.js'));

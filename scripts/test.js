@@ -66,7 +66,9 @@ function run(shard, index) {
     cwd: root,
     stdio: ['ignore', out, out],
     // TEST_JOB lets a file keep per-job copies of state it would otherwise share with a file in another job.
-    env: { ...process.env, TEST_JOB: String(index + 1), TEST_TIMINGS: timings },
+    // HUB_BUILD=0 and FACTORYHUB_TEST_RUN: nothing a test starts may rebuild dist/ (npm test built it), as a rebuild
+    // empties it under the hubs of the other jobs; scripts/build.js refuses and names who asked.
+    env: { ...process.env, TEST_JOB: String(index + 1), TEST_TIMINGS: timings, HUB_BUILD: '0', FACTORYHUB_TEST_RUN: '1' },
   });
   return new Promise((resolve) => {
     child.on('exit', (code, signal) => {
