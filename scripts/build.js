@@ -9,6 +9,11 @@ const { convertHelpFile } = require('./help-lists');
 const root = path.resolve(__dirname, '..');
 
 // Inside a test run (scripts/test.js) dist/ is built and in use by hubs of parallel jobs: a rebuild would empty it.
+// npm pack runs `prepare` even with --ignore-scripts (npm 11): there the fresh dist/ is what gets packed.
+if (process.env.FACTORYHUB_TEST_RUN === '1' && process.env.npm_lifecycle_event === 'prepare') {
+  console.error('build: skipped for npm prepare inside the test run (npm test built dist/)');
+  process.exit(0);
+}
 if (process.env.FACTORYHUB_TEST_RUN === '1') {
   let by = `process ${process.ppid}`;
   try {
